@@ -1,0 +1,1 @@
+"""The model zoo: architectures, their cards and checkpoint adapters."""
