@@ -1,7 +1,7 @@
 """ctcdecode 1.0.3's prefix beam search (no language model), replayed step for step on one sequence.
 
-This is the specification the fast decoder (:mod:`bench.decoding.beam_fast`) is checked against and the
-path it hands sequences to when equal scores make the outcome depend on element order. Everything that
+This is the specification the fast decoder (:mod:`bench.decoding.beam_fast`) is checked against, and the
+decoder behind ``beam_search_with_timesteps`` and the (rarely used) probability-mass cut-off. Everything that
 ctcdecode does is here: the prefix trie with children in creation order, removal and revival of nodes,
 "impossible" prefixes (log 0 is -FLT_MAX, not -inf), float32 arithmetic with glibc's expf/logf, the
 depth-first collection of prefixes, ``std::nth_element`` for pruning and ``std::sort`` for the final order,

@@ -64,21 +64,25 @@ def _top_n_order(probs: np.ndarray, top_n: int) -> list[int]:
     return [i for i, _ in pairs[:top_n]]
 
 
-def batch_candidates(probs: np.ndarray, top_n: int = 40, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidates of many frames at once: ``(index [N, k], log prob [N, k], tied [N])`` for ``probs [N, C]``.
+def batch_candidates(probs: np.ndarray, top_n: int = 40, chunk: int = 4096
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates of many frames at once: ``(index [N, k], log prob [N, k], tied_at_cut [N], tied_inside [N])``.
 
-    ``tied`` marks frames whose kept set is decided by introsort's handling of equal probabilities at the
-    cut; their rows are not ctcdecode's and must be recomputed with :func:`frame_candidates`. Within a row
-    the order is ctcdecode's whenever the kept probabilities are distinct.
+    ``tied_at_cut`` marks frames whose kept set is decided by introsort's handling of equal probabilities at the
+    cut: those rows must be recomputed with :func:`frame_candidates`. ``tied_inside`` marks frames with equal
+    probabilities among the kept ones: the set and values are right, only their visiting order may differ
+    from ctcdecode's (it matters for tie-breaking alone).
     """
     probs = np.asarray(probs, dtype=np.float32)
     rows, classes = probs.shape
     if classes <= top_n:
         index = np.broadcast_to(np.arange(classes), (rows, classes))
-        return index, libm.log_probs(probs), np.zeros(rows, dtype=bool)
+        none = np.zeros(rows, dtype=bool)
+        return index, libm.log_probs(probs), none, none
     index = np.empty((rows, top_n), dtype=np.int64)
     values = np.empty((rows, top_n), dtype=np.float32)
-    tied = np.empty(rows, dtype=bool)
+    at_cut = np.empty(rows, dtype=bool)
+    inside = np.empty(rows, dtype=bool)
     for start in range(0, rows, chunk):  # chunks keep argpartition's (rows, C) index array small
         part = probs[start:start + chunk]
         head = np.argpartition(part, classes - top_n - 1, axis=1)[:, classes - top_n - 1:]
@@ -88,5 +92,6 @@ def batch_candidates(probs: np.ndarray, top_n: int = 40, chunk: int = 4096) -> t
         vals = np.take_along_axis(vals, order, axis=1)
         index[start:start + chunk] = head[:, :top_n]
         values[start:start + chunk] = vals[:, :top_n]
-        tied[start:start + chunk] = vals[:, top_n - 1] == vals[:, top_n]
-    return index, libm.log_probs(values), tied
+        at_cut[start:start + chunk] = vals[:, top_n - 1] == vals[:, top_n]
+        inside[start:start + chunk] = (vals[:, : top_n - 1] == vals[:, 1:top_n]).any(axis=1)
+    return index, libm.log_probs(values), at_cut, inside

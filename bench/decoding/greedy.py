@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, TypeVar
 
 import numpy as np
 
+T = TypeVar("T")
 
-def merge_repeats(labels: Iterable[int]) -> list[int]:
+
+def merge_repeats(labels: Iterable[T]) -> list[T]:
     """Merge runs of equal labels (``itertools.groupby``), as the papers do after beam search: A blank A -> A."""
-    return [int(k) for k, _ in groupby(labels)]
+    return [k for k, _ in groupby(labels)]
 
 
 def ctc_collapse(path: Sequence[int], blank: int = 0) -> list[int]:
@@ -27,10 +29,10 @@ def greedy_decode(scores, lengths=None, blank: int = 0, merge: bool = True) -> l
     scores = _as_array(scores)
     batch, frames = scores.shape[:2]
     lengths = np.full(batch, frames) if lengths is None else np.minimum(_as_array(lengths).astype(np.int64), frames)
-    best = scores.argmax(axis=2)
+    best = scores.argmax(axis=2).tolist()
     out = []
     for b in range(batch):
-        labels = ctc_collapse(best[b, : int(lengths[b])].tolist(), blank)
+        labels = ctc_collapse(best[b][: int(lengths[b])], blank)
         out.append(merge_repeats(labels) if merge else labels)
     return out
 
