@@ -1,0 +1,51 @@
+"""STM/CTM reading and writing: the official CTM format, sorting, atomic writes, named errors."""
+
+import pytest
+
+from bench.io.transcripts import (CtmWord, StmSegment, TranscriptFormatError, ctm_hypotheses, hypotheses_to_ctm,
+                                  read_ctm, read_stm, write_ctm, write_stm)
+
+
+def test_ctm_is_the_official_write2file_format(tmp_path):
+    path = write_ctm(hypotheses_to_ctm({"b": ["X", "Y"], "a": ["Z"]}), tmp_path / "h.ctm")
+    assert path.read_text() == "a 1 0.00 0.01 Z\nb 1 0.00 0.01 X\nb 1 0.01 0.02 Y\n"
+    assert ctm_hypotheses(read_ctm(path)) == {"a": ["Z"], "b": ["X", "Y"]}
+
+
+def test_stm_round_trip_keeps_labels_and_raw_lines(tmp_path):
+    path = tmp_path / "r.stm"
+    path.write_text(";; comment\nb 1 spk 0.0 1.79769e+308 <o,f0,male> A  B\n\na 1 spk 0.0 1.79769e+308 C")
+    segments = read_stm(path)
+    assert [s.file for s in segments] == ["b", "a"]
+    assert segments[0].labels == "<o,f0,male>" and segments[0].words == ("A", "B")
+    assert segments[1].raw == "a 1 spk 0.0 1.79769e+308 C"  # no newline: kept as read
+    out = write_stm(segments, tmp_path / "sorted.stm")
+    assert [s.file for s in read_stm(out)] == ["a", "b"]
+
+
+def test_errors_name_file_and_line(tmp_path):
+    path = tmp_path / "bad.stm"
+    path.write_text("a 1 spk 0.0\n")
+    with pytest.raises(TranscriptFormatError, match="bad.stm:1"):
+        read_stm(path)
+    path = tmp_path / "bad.ctm"
+    path.write_text("a 1 x 0.01 A\n")
+    with pytest.raises(TranscriptFormatError, match="bad.ctm:1: expected a number, found 'x'"):
+        read_ctm(path)
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "h.ctm"
+    target.write_text("old\n")
+
+    def broken():
+        yield CtmWord("a", "1", 0.0, 0.01, "A")
+        raise RuntimeError("disk full")
+
+    import bench.io.transcripts as transcripts
+
+    monkeypatch.setattr(transcripts, "sorted", lambda words, key: broken(), raising=False)
+    with pytest.raises(RuntimeError):
+        write_ctm([], target)
+    assert target.read_text() == "old\n"
+    assert list(tmp_path.iterdir()) == [target]
