@@ -1,0 +1,126 @@
+"""Report tables from hand-written records: exact markdown / CSV / LaTeX text, differences, sample counts."""
+
+import pytest
+from rich.console import Console
+
+from bench.records import ResultRecord
+from bench.report import format_number, leaderboard, load_table, make_table, render, to_rich_table
+
+PROV = {"bench_version": "0.1.0", "python": "3.11.7", "created": "2025-01-01T00:00:00+00:00"}
+SRC = {"paper": "a paper"}
+
+
+def rec(kind, model, dataset, split, task, tag, metrics, decimals, samples=None):
+    extra = {"provenance": PROV} if kind == "run" else {"source": SRC}
+    return ResultRecord(kind=kind, model=model, dataset=dataset, split=split, task=task, protocol={"tag": tag},
+                        metrics=metrics, decimals=decimals,
+                        samples=samples or {"nominal": None, "evaluated": None, "missing": None}, **extra)
+
+
+FULL_DEV = {"nominal": 540, "evaluated": 540, "missing": 0}
+RECORDS = [
+    rec("published", "corrnet", "phoenix2014", "dev", "continuous", "paper", {"wer": 18.8}, {"wer": 1}),
+    rec("run", "corrnet", "phoenix2014", "dev", "continuous", "official", {"wer": 19.0}, {"wer": 1}, FULL_DEV),
+    rec("run", "corrnet", "phoenix2014", "dev", "continuous", "bs1", {"wer": 18.64}, {"wer": 2}, FULL_DEV),
+    rec("run", "vac", "phoenix2014", "test", "continuous", "official", {"wer": 22.25}, {}),
+    rec("published", "nla_slr", "wlasl2000", "test", "isolated", "paper",
+        {"per_instance_top1": 61.26, "per_instance_top5": 91.77, "per_class_top1": 58.31, "per_class_top5": 90.91},
+        dict.fromkeys(("per_instance_top1", "per_instance_top5", "per_class_top1", "per_class_top5"), 2)),
+    rec("run", "nla_slr", "wlasl2000", "test", "isolated", "3x_pad",
+        {"per_instance_top1": 61.2578, "per_instance_top5": 91.8, "per_class_top1": 58.0},
+        {"per_instance_top1": 2, "per_instance_top5": 2, "per_class_top1": 2},
+        {"nominal": 2879, "evaluated": 2878, "missing": 1, "missing_ids": ["69546"]}),
+]
+
+
+def test_markdown_cslr_exact():
+    # 18.64 - 18.8 = -0.16 (2 decimals, the finer of 2 and 1); 19.0 - 18.8 = +0.2; runs sorted by tag
+    # vac has no claim: published and diff are "-"; 22.25 has no decimals hint: up to 2 decimals
+    assert make_table(RECORDS, "markdown", task="continuous") == (
+        "## Continuous SLR (WER, %)\n\n"
+        "| task | model | dataset | split | protocol | published_as | wer_ours | wer_published | wer_diff | samples |\n"
+        "|---|---|---|---|---|---|---:|---:|---:|---|\n"
+        "| continuous | corrnet | phoenix2014 | dev | bs1 | paper | 18.64 | 18.8 | -0.16 | 540 of 540 |\n"
+        "| continuous | corrnet | phoenix2014 | dev | official | paper | 19.0 | 18.8 | +0.2 | 540 of 540 |\n"
+        "| continuous | vac | phoenix2014 | test | official | - | 22.25 | - | - | - |\n"
+    )
+
+
+def test_markdown_one_table_per_task():
+    text = make_table(RECORDS, "markdown")
+    assert text.index("## Continuous SLR") < text.index("## Isolated SLR")
+    continuous = text[: text.index("## Isolated SLR")]
+    assert "wer_ours" in continuous and "per_class_top1_ours" not in continuous
+
+
+def test_csv_islr_exact():
+    # 61.2578 shows as 61.26 -> diff 0.00; 91.80 - 91.77 = +0.03; 58.00 - 58.31 = -0.31; per-class top-5 not run
+    assert make_table(RECORDS, "csv", task="isolated").splitlines() == [
+        "task,model,dataset,split,protocol,published_as,"
+        "per_instance_top1_ours,per_instance_top1_published,per_instance_top1_diff,"
+        "per_instance_top5_ours,per_instance_top5_published,per_instance_top5_diff,"
+        "per_class_top1_ours,per_class_top1_published,per_class_top1_diff,"
+        "per_class_top5_ours,per_class_top5_published,per_class_top5_diff,samples",
+        "isolated,nla_slr,wlasl2000,test,3x_pad,paper,61.26,61.26,0.00,91.80,91.77,+0.03,58.00,58.31,-0.31,"
+        "-,90.91,-,2878 of 2879",
+    ]
+
+
+def test_latex_key_lines():
+    text = make_table(RECORDS, "latex", task="continuous")
+    comment, *lines = text.splitlines()
+    assert comment == "% Continuous SLR (WER, %)"
+    assert lines[0] == r"\begin{tabular}{llllllrrrl}" and lines[1] == r"\toprule"
+    assert lines[2] == (r"task & model & dataset & split & protocol & published\_as & wer\_ours & wer\_published & "
+                        r"wer\_diff & samples \\")
+    assert lines[3] == r"\midrule"
+    assert lines[4] == r"continuous & corrnet & phoenix2014 & dev & bs1 & paper & 18.64 & 18.8 & -0.16 & 540 of 540 \\"
+    assert lines[-2:] == [r"\bottomrule", r"\end{tabular}"]
+
+
+def test_difference_values_and_mixed_tasks():
+    board = leaderboard(RECORDS)
+    assert len(board) == 4
+    corr = board[(board.model == "corrnet") & (board.protocol == "official")].iloc[0]
+    assert corr.wer_diff == pytest.approx(0.2) and corr.samples == "540 of 540"
+    nla = board[board.model == "nla_slr"].iloc[0]
+    assert nla.per_class_top1_diff == pytest.approx(-0.31)
+    assert nla.samples == "2878 of 2879"
+    assert render(board, "markdown").count("\n") == 6  # header, rule, 4 rows
+
+
+def test_published_only_group_has_a_row():
+    board = leaderboard(RECORDS[:1] + RECORDS[4:5])
+    assert board.protocol.isna().all() and board.published_as.tolist() == ["paper", "paper"]
+
+
+def test_load_table():
+    table = load_table(RECORDS)
+    assert list(table.columns) == ["kind", "task", "model", "dataset", "split", "protocol", "wer",
+                                   "per_instance_top1", "per_instance_top5", "per_class_top1", "per_class_top5",
+                                   "evaluated", "nominal"]
+    lines = render(table, "csv").splitlines()
+    assert lines[1] == "published,continuous,corrnet,phoenix2014,dev,paper,18.8,-,-,-,-,-,-"
+    assert lines[6] == "run,isolated,nla_slr,wlasl2000,test,3x_pad,-,61.26,91.80,58.00,-,2878,2879"
+
+
+def test_format_number():
+    assert format_number(19.0, 1) == "19.0"
+    assert format_number(19.0) == "19"
+    assert format_number(92.20) == "92.2"
+    assert format_number(-0.04, 1) == "0.0"
+    assert format_number(0.2, 1, signed=True) == "+0.2"
+    assert format_number(float("nan")) == "-" and format_number(None) == "-"
+    assert format_number(2878) == "2878"
+
+
+def test_unknown_format_is_an_error():
+    with pytest.raises(ValueError, match=r"fmt expected one of \['markdown', 'csv', 'latex'\], found 'html'"):
+        render(load_table(RECORDS), "html")
+
+
+def test_rich_table_renders():
+    console = Console(width=250, record=True)
+    console.print(to_rich_table(leaderboard(RECORDS, task="continuous"), title="CSLR"))
+    text = console.export_text()
+    assert "540 of 540" in text and "-0.16" in text and "CSLR" in text
