@@ -9,7 +9,7 @@ install:
 	$(PIP) -e '.[test]'
 
 demo: install
-	bench demo
+	$(PYTHON) -m bench demo
 
 test: install
 	$(PYTHON) -m pytest -q
