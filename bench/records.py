@@ -26,12 +26,13 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
+
+from bench.io.atomic import atomic_open
 
 SCHEMA_VERSION = 1
 KINDS = ("run", "published")
@@ -206,18 +207,9 @@ def write_record(record: ResultRecord, directory: str | os.PathLike) -> Path:
     data = record.to_dict()
     target = record_path(directory, record.model, record.dataset, record.split, record.protocol)
     validate_record(data, str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(target) as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
+        handle.write("\n")
     return target
 
 

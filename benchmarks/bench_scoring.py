@@ -1,19 +1,19 @@
 """Scoring speed: 1,000 sentences with the python scorer (the bar: < 1 s), and the real sclite for comparison.
 
-Sentences use the PHOENIX-2014 vocabulary when ../shared is present (else synthetic glosses): lengths up to 100
-words, small gloss pools (repeats), edits of every kind, some empty hypotheses.
+Sentences use the PHOENIX-2014 vocabulary when ../shared is present (else synthetic glosses), edited as in the
+sclite-parity test (bench.data.synthetic.edited_transcripts): lengths up to 100 words, repeats, every edit kind.
 Run: ``python benchmarks/bench_scoring.py [--sclite]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.data.synthetic import edited_transcripts
 from bench.io.transcripts import StmSegment
 from bench.scoring import find_sclite, score
 
@@ -23,24 +23,8 @@ VOCAB = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cslr" / 
 def sentences(n: int, seed: int = 0, long: bool = True):
     vocabulary = (sorted(np.load(VOCAB, allow_pickle=True).item()) if VOCAB.is_file()
                   else [f"GLOSS{i}" for i in range(1295)])
-    rng = random.Random(seed)
-    segments, hyps = [], {}
-    for i in range(n):
-        length = rng.choice([1, 2, 3, 5, 8, 12, 15, 20, 30, 60, 100]) if long else rng.randint(5, 25)
-        pool = rng.sample(vocabulary, 10)
-        ref = [rng.choice(pool) for _ in range(length)]
-        hyp = list(ref)
-        for _ in range(rng.randint(0, max(1, length // 2))):
-            op = rng.random()
-            if op < 0.3 and hyp:
-                hyp[rng.randrange(len(hyp))] = rng.choice(pool)
-            elif op < 0.6 and hyp:
-                del hyp[rng.randrange(len(hyp))]
-            else:
-                hyp.insert(rng.randint(0, len(hyp)), rng.choice(pool))
-        segments.append(StmSegment(f"s{i:04d}", "1", "Signer01", 0.0, 1.79769e308, tuple(ref)))
-        hyps[f"s{i:04d}"] = hyp if rng.random() > 0.03 else []
-    return segments, hyps
+    references, hypotheses = edited_transcripts(vocabulary, n, seed, long)
+    return [StmSegment(key, "1", "Signer01", 0.0, 1.79769e308, words) for key, words in references], hypotheses
 
 
 def main() -> None:

@@ -9,10 +9,11 @@ words in time order); a file that appears in one and not the other misaligns eve
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
+
+from bench.io.atomic import atomic_open
 
 
 @dataclass(frozen=True)
@@ -131,17 +132,7 @@ def write_stm(segments: Iterable[StmSegment], path: str | os.PathLike) -> Path:
 
 
 def _write_lines(path: str | os.PathLike, lines: Iterable[str]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            for line in lines:
-                handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path) as handle:
+        for line in lines:
+            handle.write(line + "\n")
+    return Path(path)
