@@ -1,0 +1,140 @@
+"""Model cards: everything about a model that runners need, as data next to the model (the timm way).
+
+A runner never asks "which model is this?"; it reads the card: how to build the network, what input it
+expects, how the paper evaluated it (views, decoder, scorer, batch composition), how it was trained, and
+which official checkpoints exist. Cards are registered by name with :func:`register_model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from bench.registry import Registry
+
+MODELS: Registry["ModelCard"] = Registry("model")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """Frames as the network sees them."""
+
+    frame_size: int = 256  # the dataset preprocessing's frame size (square); larger frames are resized to it
+    crop: int = 224  # centre crop at test, random crop in training
+    normalization: str = "symmetric"  # "symmetric": x / 127.5 - 1; "mean_std": (x / 255 - mean) / std
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    channels: str = "RGB"
+    top_rows_removed: Mapping[str, int] = field(default_factory=dict)  # per dataset: rows cut before resizing back
+
+
+@dataclass(frozen=True)
+class EvalProtocol:
+    """How the paper's official code evaluates (continuous SLR)."""
+
+    decoder: str = "beam"  # "beam" (ctcdecode settings below) or "greedy"
+    beam_width: int = 10
+    scorer: str = "sclite"  # the scorer the paper reports: "sclite" or "official-python"
+    cleanup: str = "official"
+    batch_size: int = 2  # official test batches: consecutive pairs in dataset order, longest first inside
+    output: str = "sequence_logits"  # the reported head (the BiLSTM's); "conv_logits" is the auxiliary one
+
+
+@dataclass(frozen=True)
+class TrainRecipe:
+    """The paper's training recipe (continuous SLR)."""
+
+    epochs: int = 40
+    batch_size: int = 2
+    optimizer: str = "adam"
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    milestones: tuple[int, ...] = (20, 35)
+    gamma: float = 0.2
+    loss_weights: Mapping[str, float] = field(default_factory=lambda: {"SeqCTC": 1.0, "ConvCTC": 1.0, "Dist": 25.0})
+    distillation_temperature: float = 8.0
+    flip: float = 0.5
+    temporal_rescale: float = 0.2  # length x U(1 - r, 1 + r), clamped to [32, 230], (len - 4) % 4 == 0
+    dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def for_dataset(self, dataset: str) -> "TrainRecipe":
+        """The recipe with a dataset's documented changes applied (e.g. CorrNet on CSL-Daily)."""
+        changes = dict(self.dataset_overrides.get(dataset, {}))
+        if not changes:
+            return self
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values.update(changes)
+        return TrainRecipe(**values)
+
+
+@dataclass(frozen=True)
+class CheckpointSource:
+    """One official checkpoint: where it lives and what it was trained on."""
+
+    tag: str
+    dataset: str
+    num_classes: int
+    url: str | None = None
+    sha256: str | None = None  # None where the authors publish no hash
+    variant: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A registered model: ``build(num_classes, **variant)`` returns the network (plain ``torch.nn.Module``)."""
+
+    name: str
+    paper: str
+    url: str
+    code: str
+    task: str  # "continuous" or "isolated"
+    build: Callable[..., Any]
+    input: InputSpec = field(default_factory=InputSpec)
+    protocol: EvalProtocol = field(default_factory=EvalProtocol)
+    training: TrainRecipe = field(default_factory=TrainRecipe)
+    temporal_layout: tuple[str, ...] = ("K5", "P2", "K5", "P2")  # temporal conv kernels ("K5") and pools ("P2")
+    checkpoints: tuple[CheckpointSource, ...] = ()
+    checkpoint_key: str = "model_state_dict"  # where official files keep the weights
+    variant_from_keys: Callable[[set[str]], dict] | None = None  # official layouts differ per dataset
+    shared_keys: tuple[tuple[str, str], ...] = ()  # keys that must hold the same tensor (shared modules)
+    notes: tuple[str, ...] = ()
+
+    def variant_for(self, keys: set[str]) -> dict:
+        """The architecture variant a checkpoint's keys call for (``{}`` for the default)."""
+        return self.variant_from_keys(keys) if self.variant_from_keys else {}
+
+    def checkpoint(self, tag: str) -> CheckpointSource:
+        for source in self.checkpoints:
+            if source.tag == tag:
+                return source
+        raise KeyError(f"model {self.name!r} has no checkpoint {tag!r}; known: {[c.tag for c in self.checkpoints]}")
+
+    def describe(self) -> dict[str, Any]:
+        """A plain-data view of the card (for ``bench inspect`` and result records)."""
+        return {
+            "name": self.name, "paper": self.paper, "url": self.url, "code": self.code, "task": self.task,
+            "input": dict(self.input.__dict__), "protocol": dict(self.protocol.__dict__),
+            "temporal_layout": list(self.temporal_layout),
+            "checkpoints": [{"tag": c.tag, "dataset": c.dataset, "num_classes": c.num_classes, "url": c.url,
+                             "sha256": c.sha256, "variant": dict(c.variant), "note": c.note} for c in self.checkpoints],
+            "notes": list(self.notes),
+        }
+
+
+def register_model(card: ModelCard) -> ModelCard:
+    """Add a card to the model registry (called once, in the model's module)."""
+    return MODELS.add(card.name, card)
+
+
+def get_card(name: str) -> ModelCard:
+    """The card of a registered model; importing :mod:`zoo` registers every model."""
+    import zoo  # noqa: F401  (registers the zoo's models)
+
+    return MODELS.get(name)
+
+
+def list_models() -> list[str]:
+    import zoo  # noqa: F401
+
+    return MODELS.names()
