@@ -58,23 +58,21 @@ def score(
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("bench-demo"), help="where the synthetic data, hypotheses and record go"),
-    samples: int = typer.Option(200, min=1, help="number of synthetic dev samples"),
-    seed: int = typer.Option(0, help="random seed of the synthetic data"),
+    out: Path = typer.Option(Path("bench-demo"), help="where the synthetic data, training run and records go"),
+    seed: int = typer.Option(0, help="random seed of the synthetic data and the training"),
+    epochs: int = typer.Option(None, help="default: the corrnet_tiny recipe's"),
 ) -> None:
-    """The embedded default: synthetic PHOENIX-format data, decoded and scored, a record, the leaderboard."""
-    result = api.demo(out, samples=samples, seed=seed)
-    from bench.console import wer_summary
+    """The embedded default: synthetic PHOENIX-format signing, a reduced CorrNet trained on CPU, evaluated, ranked."""
+    from bench.console import eval_summary
     from bench.report import leaderboard, to_rich_table
 
-    console.print(wer_summary(result.scores["python"], title="Synthetic PHOENIX-2014 dev: decoded and scored", top=5))
-    others = ", ".join(f"{name}: {s.wer:.{s.decimals}f}%" for name, s in result.scores.items() if name != "python")
-    console.print(f"other scorers on the same CTM: {others}" + ("" if "sclite" in result.scores else
-                  "  (sclite not installed: apt-get install sctk)"))
-    console.print(to_rich_table(leaderboard([result.record]).drop(columns=["task"]),
-                                title="Leaderboard row written (bench report reads it back)"))
-    console.print(f"reference {result.reference}\nhypotheses {result.hypotheses}\nrecord {result.record}\n"
-                  f"{result.seconds:.1f} s")
+    result = api.demo(out, seed=seed, epochs=epochs, log=console.print)
+    for split, evaluation in result.evaluations.items():
+        console.print(f"[bold]{split}[/]")
+        console.print(eval_summary(evaluation))
+    console.print(to_rich_table(leaderboard(result.records, task="continuous").drop(columns=["task"]),
+                                title="Leaderboard (bench report, from the records)"))
+    console.print(f"demo finished in {result.seconds / 60:.1f} min")
 
 
 @app.command()
@@ -100,6 +98,118 @@ def report(
             console.print(to_rich_table(table, title=TASK_TITLES[name]))
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
+
+
+@app.command(name="eval")
+def evaluate(
+    model: str = typer.Option(..., help="registered model (bench models)"),
+    dataset: str = typer.Option(..., help="phoenix2014, phoenix2014t, csl_daily, csl"),
+    data_root: Path = typer.Option(..., exists=True, file_okay=False, help="the dataset release folder"),
+    split: str = typer.Option("test", help="dev or test (train works too)"),
+    checkpoint: str = typer.Option(None, help="checkpoint file or hf://org/repo/file"),
+    batch_size: int = typer.Option(None, help="default: the card's official test batch (pairs for CorrNet/VAC); "
+                                   "1 is the padding-free variant"),
+    decoder: str = typer.Option(None, help="beam or greedy (default: the card's)"),
+    all_samples: bool = typer.Option(False, help="also decode what the official loader skips (CSL-Daily/CSL last sample)"),
+    results: Path = typer.Option(Path("results/runs"), help="where the record and the hypotheses go"),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, ..."),
+    amp: bool = typer.Option(False, help="autocast (fp32 is the default for reproduction)"),
+    trust_checkpoint: bool = typer.Option(False, help="allow unpickling arbitrary objects (files you trust only)"),
+    random_weights: bool = typer.Option(False, help="evaluate without a checkpoint, on purpose (recorded as such)"),
+    limit: int = typer.Option(None, help="only the first N samples (a smoke run; recorded)"),
+    restart: bool = typer.Option(False, help="discard an interrupted run's hypotheses instead of resuming"),
+    reference: Path = typer.Option(None, exists=True, dir_okay=False,
+                                   help="score against this STM instead of the dataset's official one"),
+) -> None:
+    """Evaluate a model on a dataset split with the paper's protocol; writes a result record."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from bench.runners.continuous import ContinuousEval
+    from zoo.checkpoints import CheckpointError
+
+    cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder, not all_samples,
+                         device, amp, trust_checkpoint, random_weights, limit, restart, reference=reference)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]} samples/s"), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"{model} on {dataset} {split}", total=None, rate="-")
+        started = [None]
+
+        def progress(done: int, total: int) -> None:
+            import time
+
+            started[0] = started[0] or (time.perf_counter(), done)
+            elapsed = time.perf_counter() - started[0][0]
+            rate = f"{(done - started[0][1]) / elapsed:.2f}" if elapsed > 0 else "-"
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        try:
+            result = api.evaluate(cfg, progress)
+        except (KeyError, ValueError, CheckpointError, RuntimeError) as err:
+            _fail(err)
+    from bench.console import eval_summary
+
+    console.print(eval_summary(result))
+
+
+@app.command()
+def train(
+    model: str = typer.Option(..., help="registered model (bench models)"),
+    dataset: str = typer.Option(..., help="phoenix2014, phoenix2014t, csl_daily, csl"),
+    data_root: Path = typer.Option(..., exists=True, file_okay=False, help="the dataset release folder"),
+    out: Path = typer.Option(..., help="run folder: checkpoints per epoch, best, history (resumed if present)"),
+    epochs: int = typer.Option(None, help="default: the card's recipe"),
+    batch_size: int = typer.Option(None, help="default: the card's recipe"),
+    lr: float = typer.Option(None, help="default: the card's recipe"),
+    device: str = typer.Option("cpu", help="cpu, cuda, ..."),
+    amp: bool = typer.Option(None, help="mixed precision (default: on for CUDA, as the official code)"),
+    init: str = typer.Option(None, help="start from this checkpoint's weights (same vocabulary)"),
+    cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
+    seed: int = typer.Option(0),
+) -> None:
+    """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER per epoch, best kept, resumable."""
+    from bench.runners.training import TrainConfig
+
+    cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed,
+                      cache_frames=cache_frames, init=init)
+    try:
+        result = api.train(cfg, log=console.print)
+    except (KeyError, ValueError, RuntimeError) as err:
+        _fail(err)
+    console.print(f"best dev WER {result.best_wer:.1f}% -> {result.best}")
+
+
+@app.command()
+def inspect(
+    model: str = typer.Option(..., help="registered model name (bench models lists them)"),
+    checkpoint: str = typer.Option(None, help="checkpoint file, or hf://org/repo/file"),
+    num_classes: int = typer.Option(None, help="classes the data needs (glosses + blank); default: the checkpoint's"),
+    trust_checkpoint: bool = typer.Option(False, help="allow unpickling arbitrary objects (only for files you trust)"),
+) -> None:
+    """Print a model's card, its size, and whether a checkpoint loads strictly (non-zero exit if it does not)."""
+    from zoo.checkpoints import CheckpointError
+    from zoo.loader import load_model
+
+    try:
+        loaded = load_model(model, checkpoint, num_classes=num_classes or (None if checkpoint else 1296),
+                            trust=trust_checkpoint, check_only=True)
+    except (KeyError, CheckpointError, ValueError) as err:
+        _fail(err)
+    from bench.console import card_summary
+
+    console.print(card_summary(loaded))
+    if loaded.report is not None and not loaded.report.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def models() -> None:
+    """List the registered models."""
+    from zoo import get_card, list_models
+
+    for name in list_models():
+        card = get_card(name)
+        console.print(f"[bold]{name}[/]  {card.task}  {card.paper}")
 
 
 def _fail(err: Exception) -> None:

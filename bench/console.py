@@ -39,3 +39,55 @@ def wer_summary(result: WerScore, title: str = "", top: int = 10) -> Group:
             subs.add_row(ref, hyp, str(n))
         parts.append(subs)
     return Group(*parts)
+
+
+def card_summary(loaded) -> Group:
+    """A model card, the variant and size built, and the strict-load verdict of its checkpoint."""
+    card = loaded.card
+    table = Table(title=f"{card.name}: {card.paper}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    params = sum(p.numel() for p in loaded.model.parameters())
+    rows = [("task", card.task), ("paper", card.url), ("code", card.code),
+            ("input", f"{card.input.frame_size}px frames, crop {card.input.crop}, {card.input.normalization}"),
+            ("protocol", f"{card.protocol.decoder} (width {card.protocol.beam_width}), scorer {card.protocol.scorer}, "
+                         f"clean-up {card.protocol.cleanup}, test batch {card.protocol.batch_size}"),
+            ("classes", str(loaded.num_classes)), ("variant", str(loaded.variant or "default")),
+            ("parameters", f"{params:,}")]
+    if loaded.checkpoint is not None:
+        ckpt = loaded.checkpoint
+        rows += [("checkpoint", ckpt.source), ("format", ckpt.format), ("sha256", ckpt.sha256 or "-"),
+                 ("tensors", str(len(ckpt.state_dict)))]
+    for field, value in rows:
+        table.add_row(field, value)
+    parts: list = [table]
+    if loaded.report is not None:
+        if loaded.report.ok:
+            parts.append(Text(f"strict load: OK ({len(loaded.checkpoint.state_dict)} tensors, every key and shape)",
+                              style="bold green"))
+        else:
+            lines = loaded.report.lines()
+            parts.append(Text(f"strict load: FAILED ({len(lines)} problems)", style="bold red"))
+            parts += [Text("  " + line) for line in lines]
+    return Group(*parts)
+
+
+def eval_summary(result) -> Group:
+    """The outcome of ``bench eval``: WER per scorer and head, samples, where the files are."""
+    table = Table(title="Evaluation")
+    for column in ("scored by", "WER %", "sub", "del", "ins", "ref words"):
+        table.add_column(column, justify="right" if column != "scored by" else "left")
+    for name, s in result.scores.items():
+        label = {"conv": "python, conv head"}.get(name, name)
+        words = s.ref_words or 1
+        table.add_row(label, f"{s.wer:.{s.decimals}f}", *(f"{100 * s.total(k) / words:.1f}"
+                                                         for k in ("substitutions", "deletions", "insertions")),
+                      str(s.ref_words))
+    lines = [Text(f"{result.evaluated} of {result.nominal} samples evaluated", style="bold")]
+    for reason, ids in result.not_evaluated.items():
+        if ids:
+            shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+            lines.append(Text(f"  {reason.replace('_', ' ')}: {len(ids)} ({shown}), scored as empty hypotheses"))
+    lines += [Text(note, style="bold yellow") for note in result.notes]
+    lines.append(Text(f"record {result.record}\nhypotheses and CTM in {result.run_dir}"))
+    return Group(table, *lines)

@@ -1,7 +1,7 @@
 """Scoring speed: 1,000 sentences with the python scorer (the bar: < 1 s), and the real sclite for comparison.
 
 Sentences use the PHOENIX-2014 vocabulary when ../shared is present (else synthetic glosses), edited as in the
-sclite-parity test (bench.data.synthetic.edited_transcripts): lengths up to 100 words, repeats, every edit kind.
+sclite-parity test (bench.data.synthetic_transcripts.edited_transcripts): lengths up to 100 words, repeats, every edit kind.
 Run: ``python benchmarks/bench_scoring.py [--sclite]``.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.synthetic import edited_transcripts
+from bench.data.synthetic_transcripts import edited_transcripts
 from bench.io.transcripts import StmSegment
 from bench.scoring import find_sclite, score
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.data.synthetic import edited_transcripts
+from bench.data.synthetic_transcripts import edited_transcripts
 from bench.io.transcripts import StmSegment
 from bench.scoring import score
 

@@ -1,0 +1,279 @@
+"""``bench eval`` for continuous SLR: the official test run of any CSLR card, resumable, recorded.
+
+Per sample: frames -> the card's test transform -> batches as the official loader makes them (consecutive samples
+in dataset order, ``batch_size`` of the card's protocol, longest first inside a batch, padded with edge frames)
+-> the model -> softmax of the card's reported head -> ctcdecode-exact beam search (or greedy) -> repeats merged
+-> glosses. Hypotheses are appended per batch to ``hypotheses.jsonl`` (an interrupted run resumes from it), then
+written as the official CTM and scored with the card's scorer and with the sclite-exact python scorer.
+
+Samples without frames (missing, unreadable, or skipped by the official loader's ``len - 1`` quirk) are counted,
+listed, and scored as empty hypotheses: the WER is always over the whole split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bench.data import get_dataset
+from bench.data.video import pad_batch, test_transform
+from bench.decoding import decode_glosses
+from bench.io.atomic import atomic_open
+from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
+from bench.records import ResultRecord, collect_provenance, record_path, write_record
+from bench.scoring import WerScore, find_sclite, score
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ContinuousEval:
+    """What to evaluate; ``None`` fields take the card's official protocol."""
+
+    model: str
+    dataset: str
+    split: str
+    data_root: Path
+    checkpoint: str | None = None
+    results_dir: Path = Path("results/runs")
+    batch_size: int | None = None
+    decoder: str | None = None
+    skip_like_official: bool = True  # CSL-Daily/CSL: the official loader never sees the last sample
+    device: str = "cpu"
+    amp: bool = False
+    trust_checkpoint: bool = False
+    random_weights: bool = False  # evaluate an untrained network, on purpose (recorded loudly)
+    limit: int | None = None  # only the first N samples of the split (smoke runs; recorded)
+    restart: bool = False
+    workers: int = 2
+    reference: Path | None = None  # an STM to score against instead of the dataset's official one
+
+
+@dataclass
+class ContinuousResult:
+    record: Path
+    run_dir: Path
+    scores: dict[str, WerScore]
+    evaluated: int
+    nominal: int
+    not_evaluated: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -> ContinuousResult:
+    import torch
+
+    from zoo.cards import get_card
+    from zoo.loader import load_model
+
+    start = time.perf_counter()
+    card = get_card(cfg.model)
+    if card.task != "continuous":
+        raise ValueError(f"{cfg.model} is a {card.task} model; bench eval here runs continuous SLR")
+    dataset = get_dataset(cfg.dataset)(cfg.data_root)
+    id_to_gloss = dataset.id_to_gloss()
+    vocabulary = [id_to_gloss[i] for i in range(len(id_to_gloss))]
+    if cfg.checkpoint is None and not cfg.random_weights:
+        raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "
+                         "measure an untrained network on purpose)")
+    loaded = load_model(cfg.model, cfg.checkpoint, vocabulary=vocabulary, trust=cfg.trust_checkpoint)
+    model = loaded.model.to(cfg.device).eval()
+
+    samples = dataset.samples(cfg.split)
+    if cfg.limit:
+        samples = samples[: cfg.limit]
+    skipped = [samples[-1].id] if cfg.skip_like_official and dataset.official_skips_last and not cfg.limit else []
+    integrity = dataset.integrity(cfg.split)
+    absent = set(integrity.missing_ids) | set(integrity.unreadable_ids)
+    runnable = [s for s in samples if s.id not in absent and s.id not in skipped]
+
+    protocol = _protocol(cfg, card, loaded)
+    run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, protocol).with_suffix("")
+    done = _resume(run_dir, _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
+    with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as log:
+        failed = decode_samples(model, card, runnable, lambda s: dataset.read_frames(s, _frame_size(card)), id_to_gloss,
+                                protocol, cfg.device, cfg.amp, cfg.workers, done, log, progress)
+
+    hypotheses = {s.id: done[s.id]["glosses"] for s in samples if s.id in done}
+    conv = {s.id: done[s.id]["conv_glosses"] for s in samples if s.id in done}
+    if cfg.reference is not None:
+        segments, reference_source = read_stm(cfg.reference), str(cfg.reference)
+    else:
+        segments, reference_source = dataset.scoring_reference(cfg.split)
+    reference = [seg for seg in segments if seg.file in {s.id for s in samples}]
+    write_ctm(hypotheses_to_ctm(hypotheses), run_dir / f"output-hypothesis-{cfg.split}.ctm")
+    write_ctm(hypotheses_to_ctm(conv), run_dir / f"output-hypothesis-{cfg.split}-conv.ctm")
+
+    notes: list[str] = []
+    reported = card.protocol.scorer
+    if reported == "sclite" and find_sclite() is None:
+        reported = "python"
+        notes.append("sclite is not installed: the reported WER is the python scorer's, which reproduces sclite's "
+                     "counts (apt-get install sctk to run the binary)")
+    scores = {"python": score(reference, hypotheses, scorer="python")}
+    if reported != "python":
+        scores[reported] = score(reference, hypotheses, scorer=reported)
+    scores["conv"] = score(reference, conv, scorer="python")
+    if cfg.random_weights:
+        notes.append("RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network")
+    if cfg.limit:
+        notes.append(f"limited to the first {cfg.limit} samples of the split")
+
+    not_evaluated = {"missing": integrity.missing_ids, "unreadable": sorted(set(integrity.unreadable_ids) | set(failed)),
+                     "skipped_like_official": skipped}
+    not_evaluated = {k: [i for i in v if i in {s.id for s in samples}] for k, v in not_evaluated.items()}
+    evaluated = len(hypotheses)
+    record = _record(cfg, card, loaded, protocol, scores, reported, samples, evaluated, not_evaluated, notes,
+                     time.perf_counter() - start, run_dir)
+    record.extra["reference"] = reference_source
+    path = write_record(record, cfg.results_dir)
+    with atomic_open(run_dir / "scores.jsonl") as handle:  # not .json: the results folder holds only records
+        for name, result in scores.items():
+            handle.write(json.dumps({"head_or_scorer": name, **result.to_dict()}, ensure_ascii=False) + "\n")
+    return ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes)
+
+
+def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, device="cpu", amp=False, workers=2,
+                   done=None, log=None, progress: Progress | None = None) -> list[str]:
+    """Decode ``samples`` in official batches; rows go to ``done`` (and to ``log`` per batch). Returns unreadable ids.
+
+    Batches are consecutive samples in the given order (the card's test batch size); a batch whose samples are
+    all in ``done`` already is skipped, so that a resumed run keeps the original batch composition.
+    """
+    done = {} if done is None else done
+    size = protocol["batch_size"]
+    batches = [samples[i:i + size] for i in range(0, len(samples), size)]
+    todo = [b for b in batches if not all(s.id in done for s in b)]
+    failed: list[str] = []
+
+    def read(batch):
+        out = []
+        for sample in batch:
+            try:
+                out.append((sample, test_transform(read_frames(sample), card.input)))
+            except Exception as err:  # a frame that does not decode: the sample counts as unreadable
+                out.append((sample, err))
+        return out
+
+    count = len(samples) - sum(len(b) for b in todo)
+    ahead = max(1, workers) + 1
+    with ThreadPoolExecutor(max(1, workers)) as pool:  # frames of the next batches decode while the model runs
+        pending = [pool.submit(read, b) for b in todo[:ahead]]
+        for index in range(len(todo)):
+            items = pending.pop(0).result()
+            if index + ahead < len(todo):
+                pending.append(pool.submit(read, todo[index + ahead]))
+            good = [(s, v) for s, v in items if not isinstance(v, Exception)]
+            failed += [s.id for s, v in items if isinstance(v, Exception)]
+            if good:
+                for row in _run_batch(model, good, card, id_to_gloss, protocol, device, amp):
+                    done[row["id"]] = row
+                    if log is not None:
+                        log.write(json.dumps(row, ensure_ascii=False) + "\n")
+                if log is not None:
+                    log.flush()
+            count += len(items)
+            if progress:
+                progress(count, len(samples))
+    return failed
+
+
+def _frame_size(card) -> tuple[int, int]:
+    return card.input.frame_size, card.input.frame_size
+
+
+def _run_batch(model, items, card, id_to_gloss, protocol, device, amp) -> list[dict]:
+    """Forward one official batch and decode both heads; rows in the batch's (longest-first) order."""
+    import torch
+
+    samples = [s for s, _ in items]
+    video, lengths, order = pad_batch([v for _, v in items], card.temporal_layout)
+    with torch.no_grad(), torch.autocast(device_type=torch.device(device).type, enabled=amp):
+        out = model(video.to(device), lengths.to(device))
+    steps = out["feat_len"].cpu().numpy().astype(np.int64)
+    decoded = {}
+    for name in (protocol["head"], "conv_logits"):
+        probs = out[name].float().softmax(-1).permute(1, 0, 2).cpu().numpy()
+        decoded[name] = decode_glosses(probs, steps, id_to_gloss, method=protocol["decoder"],
+                                       beam_width=protocol["beam_width"])
+    return [{"id": samples[original].id, "glosses": decoded[protocol["head"]][position],
+             "conv_glosses": decoded["conv_logits"][position], "frames": int(items[original][1].shape[0]),
+             "batch": [samples[i].id for i in order]}
+            for position, original in enumerate(order)]
+
+
+def _protocol(cfg: ContinuousEval, card, loaded) -> dict:
+    batch = cfg.batch_size or card.protocol.batch_size
+    decoder = cfg.decoder or card.protocol.decoder
+    official = batch == card.protocol.batch_size and decoder == card.protocol.decoder and cfg.skip_like_official
+    tag = "official" if official else f"bs{batch}-{decoder}" + ("" if cfg.skip_like_official else "-all")
+    if cfg.random_weights:
+        tag += "-random"
+    return {"tag": tag, "decoder": decoder, "beam_width": card.protocol.beam_width, "scorer": card.protocol.scorer,
+            "cleanup": card.protocol.cleanup, "batch_size": batch, "batches": "consecutive samples in dataset order",
+            "head": card.protocol.output, "precision": "amp" if cfg.amp else "fp32",
+            "skip_like_official": cfg.skip_like_official}
+
+
+def _fingerprint(cfg, loaded, protocol, samples) -> str:
+    """What must not change between an interrupted run and its resumption."""
+    parts = [cfg.model, cfg.dataset, cfg.split, loaded.checkpoint.sha256 if loaded.checkpoint else "random",
+             json.dumps(protocol, sort_keys=True), *[s.id for s in samples]]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _resume(run_dir: Path, fingerprint: str, restart: bool) -> dict[str, dict]:
+    """Hypotheses already decoded by an interrupted run of the same evaluation (nothing when restarting)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state, log = run_dir / "state.txt", run_dir / "hypotheses.jsonl"
+    if state.exists() and not restart and state.read_text().strip() != fingerprint:
+        raise ValueError(f"{run_dir}: holds a different evaluation (checkpoint, protocol or samples changed); "
+                         "pass --restart to start it over")
+    if restart or not state.exists() or not log.exists():
+        log.unlink(missing_ok=True)
+        with atomic_open(state) as handle:
+            handle.write(fingerprint + "\n")
+        return {}
+    done = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            break  # a line cut by the interruption: it and anything after it are redone
+        done[row["id"]] = row
+    with atomic_open(log) as handle:  # drop a cut line before appending to the log again
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values())
+    return done
+
+
+def _record(cfg, card, loaded, protocol, scores, reported, samples, evaluated, not_evaluated, notes, seconds,
+            run_dir) -> ResultRecord:
+    main, python = scores[reported], scores["python"]
+    words = python.ref_words or 1
+    metrics = {"wer": main.wer, "wer_python": python.wer, "sub": 100.0 * python.total("substitutions") / words,
+               "del": 100.0 * python.total("deletions") / words, "ins": 100.0 * python.total("insertions") / words,
+               "wer_conv": scores["conv"].wer}
+    decimals = {k: 1 for k in metrics}
+    decimals["wer"] = main.decimals
+    missing_ids = sorted({i for ids in not_evaluated.values() for i in ids})
+    return ResultRecord(
+        kind="run", model=cfg.model, dataset=cfg.dataset, split=cfg.split, task="continuous",
+        protocol={**protocol, "scorer": reported},
+        metrics=metrics, decimals=decimals,
+        samples={"nominal": len(samples), "evaluated": evaluated, "missing": len(samples) - evaluated,
+                 "missing_ids": missing_ids},
+        provenance=collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device, seconds),
+        notes=notes,
+        extra={"not_evaluated": not_evaluated, "checkpoint": loaded.checkpoint.source if loaded.checkpoint else None,
+               "variant": {k: list(v) if isinstance(v, tuple) else v for k, v in loaded.variant.items()},
+               "hypotheses": str(run_dir / "hypotheses.jsonl"),
+               "ctm": str(run_dir / f"output-hypothesis-{cfg.split}.ctm")},
+    )
+

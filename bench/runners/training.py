@@ -1,0 +1,163 @@
+"""``bench train`` for continuous SLR: the card's recipe, a checkpoint per epoch, resume, dev WER, best kept.
+
+Recipe (VAC/CorrNet): Adam, multi-step decay per epoch, batches of 2 shuffled with the last partial batch dropped,
+random crop + clip flip + temporal rescaling, the official padding, CTC on both heads + distillation, AMP on GPU.
+Checkpoints are ours (safetensors + metadata), with the official key names: ``zoo.checkpoints.export_official``
+writes a file the official code loads.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from bench.data import get_dataset
+from bench.data.video import pad_batch, train_transform
+from bench.io.atomic import atomic_open
+from bench.runners.continuous import decode_samples
+from bench.runners.cslr_losses import cslr_loss
+from bench.scoring import score
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class TrainConfig:
+    model: str
+    dataset: str
+    data_root: Path
+    out_dir: Path
+    epochs: int | None = None  # None: the recipe's
+    batch_size: int | None = None
+    lr: float | None = None
+    device: str = "cpu"
+    amp: bool | None = None  # None: on for CUDA, off on CPU
+    seed: int = 0
+    eval_split: str = "dev"
+    cache_frames: bool = False  # keep decoded frames in memory (small datasets)
+    workers: int = 2
+    variant: dict[str, Any] = field(default_factory=dict)  # builder arguments (reduced widths for demos)
+    init: str | None = None  # a checkpoint to start from (weights only)
+
+
+@dataclass
+class TrainResult:
+    best: Path
+    last: Path
+    history: list[dict]
+    best_wer: float
+
+
+def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
+    import torch
+
+    from zoo.cards import get_card
+    from zoo.checkpoints import read_checkpoint, save_checkpoint, vocabulary_sha256
+    from zoo.loader import load_model
+
+    card = get_card(cfg.model)
+    recipe = card.training.for_dataset(cfg.dataset)
+    epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
+    amp = cfg.amp if cfg.amp is not None else cfg.device.startswith("cuda")
+    dataset = get_dataset(cfg.dataset)(cfg.data_root)
+    id_to_gloss = dataset.id_to_gloss()
+    vocabulary = [id_to_gloss[i] for i in range(len(id_to_gloss))]
+    gloss_ids = {g: i for i, g in id_to_gloss.items()}
+    torch.manual_seed(cfg.seed)
+    model = load_model(cfg.model, cfg.init, vocabulary=vocabulary, **cfg.variant).model.to(cfg.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma)
+    scaler = torch.amp.GradScaler(enabled=amp)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metadata = {"card": card.name, "num_classes": len(vocabulary), "vocabulary_sha256": vocabulary_sha256(vocabulary),
+                "dataset": cfg.dataset, "variant": {k: list(v) if isinstance(v, tuple) else v
+                                                    for k, v in cfg.variant.items()}}
+    history, start_epoch = _resume(out, model, optimizer, scheduler, read_checkpoint, log)
+
+    train = [s for s in dataset.samples("train") if dataset.frame_paths(s)]
+    dev = [s for s in dataset.samples(cfg.eval_split) if dataset.frame_paths(s)]
+    size = (card.input.frame_size, card.input.frame_size)
+    cache: dict[str, np.ndarray] = {}
+
+    def frames(sample):
+        if not cfg.cache_frames:
+            return dataset.read_frames(sample, size)
+        if sample.id not in cache:
+            cache[sample.id] = dataset.read_frames(sample, size)
+        return cache[sample.id]
+
+    protocol = {"batch_size": card.protocol.batch_size, "decoder": card.protocol.decoder,
+                "beam_width": card.protocol.beam_width, "head": card.protocol.output}
+    for epoch in range(start_epoch, epochs):
+        began = time.perf_counter()
+        rng = random.Random(cfg.seed * 1000 + epoch)  # the same shuffles and augmentations after a resume
+        order = train[:]
+        rng.shuffle(order)
+        model.train()
+        losses = []
+        for i in range(0, len(order) - batch_size + 1, batch_size):  # drop_last, as the official loader
+            batch = order[i:i + batch_size]
+            videos = [train_transform(frames(s), card.input, rng, recipe.flip, recipe.temporal_rescale) for s in batch]
+            video, lengths, ordering = pad_batch(videos, card.temporal_layout)
+            labels = [[gloss_ids[g] for g in batch[j].glosses] for j in ordering]
+            targets = torch.tensor([g for label in labels for g in label], dtype=torch.long)
+            target_lengths = torch.tensor([len(label) for label in labels], dtype=torch.long)
+            with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
+                result = model(video.to(cfg.device), lengths.to(cfg.device))
+            loss, _ = cslr_loss(result, targets, target_lengths, recipe.loss_weights, recipe.distillation_temperature)
+            if not torch.isfinite(loss):  # the official loop skips such batches too
+                log(f"epoch {epoch}: non-finite loss on {[s.id for s in batch]}, batch skipped")
+                continue
+            optimizer.zero_grad()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            losses.append(float(loss.detach()))
+        scheduler.step()
+        model.eval()
+        done: dict[str, dict] = {}
+        decode_samples(model, card, dev, frames, id_to_gloss, protocol, cfg.device, amp, cfg.workers, done)
+        hyps = {k: v["glosses"] for k, v in done.items()}
+        reference = [seg for seg in dataset.reference(cfg.eval_split) if seg.file in {s.id for s in dev}]
+        wer = score(reference, hyps, scorer="python").wer
+        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
+                 f"{cfg.eval_split}_wer": wer, "lr": optimizer.param_groups[0]["lr"],
+                 "seconds": round(time.perf_counter() - began, 1)}
+        history.append(entry)
+        best = min(h[f"{cfg.eval_split}_wer"] for h in history)
+        save_checkpoint(out / "last.safetensors", model.state_dict(), {**metadata, "epoch": epoch + 1, "wer": wer})
+        if wer <= best:
+            save_checkpoint(out / "best.safetensors", model.state_dict(), {**metadata, "epoch": epoch + 1, "wer": wer})
+        torch.save({"epoch": epoch + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                   out / "last-optimizer.pt")
+        with atomic_open(out / "history.jsonl") as handle:
+            handle.writelines(json.dumps(h) + "\n" for h in history)
+        log(f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.3f}, {cfg.eval_split} WER {wer:.1f}% "
+            f"(best {best:.1f}%), {entry['seconds']} s")
+    best = min(h[f"{cfg.eval_split}_wer"] for h in history) if history else float("nan")
+    return TrainResult(out / "best.safetensors", out / "last.safetensors", history, best)
+
+
+def _resume(out: Path, model, optimizer, scheduler, read_checkpoint, log: Log) -> tuple[list[dict], int]:
+    """Continue after the last finished epoch when ``out`` holds one (weights, optimizer, scheduler, history)."""
+    import torch
+
+    last, state, history = out / "last.safetensors", out / "last-optimizer.pt", out / "history.jsonl"
+    if not (last.exists() and state.exists() and history.exists()):
+        return [], 0
+    model.load_state_dict(read_checkpoint(last).state_dict, strict=True)
+    saved = torch.load(state, map_location="cpu", weights_only=True)
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    entries = [json.loads(line) for line in history.read_text().splitlines() if line.strip()][: saved["epoch"]]
+    log(f"resuming after epoch {saved['epoch']} from {out}")
+    return entries, int(saved["epoch"])
+
+

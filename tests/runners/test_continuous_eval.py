@@ -1,0 +1,108 @@
+"""bench eval end to end on a synthetic PHOENIX-2014 release with real dev ids and missing samples."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bench.cli import app
+from bench.data.phoenix import Phoenix2014, write_phoenix2014
+from bench.data.synthetic_signs import make_signer, render_sentence
+from bench.records import read_records
+from bench.scoring import score
+from zoo.checkpoints import save_checkpoint, vocabulary_sha256
+from zoo.loader import load_model
+
+runner = CliRunner()
+MISSING, BROKEN = 4, 1
+
+
+@pytest.fixture(scope="module")
+def release(reference, tmp_path_factory):
+    """The first 40 dev samples of PHOENIX-2014 (real ids, signers, labels) with small synthetic frames."""
+    info = np.load(reference / "cslr" / "phoenix2014" / "dev_info.npy", allow_pickle=True).item()
+    rows = [info[i] for i in range(40)]
+    root = tmp_path_factory.mktemp("phoenix") / "phoenix-2014-multisigner"
+    rng = np.random.default_rng(0)
+    signer = make_signer(rng)
+    samples = [Phoenix2014.make_sample("dev", r["fileid"], r["label"].split(), signer=r["signer"]) for r in rows]
+    frames = {s.id: render_sentence(("SONNE", "REGEN"), signer, 36, rng)[: 10 + i % 7] for i, s in enumerate(samples)}
+    for s in samples[5:5 + MISSING]:
+        del frames[s.id]  # no frame folder at all
+    train = [Phoenix2014.make_sample("train", f"train{i}", ["REGEN"]) for i in range(2)]
+    write_phoenix2014(root, {"dev": samples, "train": train, "test": []}, frames)
+    broken = Phoenix2014(root).frame_paths(samples[12])[0]
+    broken.write_bytes(b"not a png")  # a frame that does not decode
+    dataset = Phoenix2014(root)
+    vocab = [dataset.id_to_gloss()[i] for i in range(len(dataset.id_to_gloss()))]
+    model = load_model("corrnet_tiny", vocabulary=vocab).model
+    ckpt = save_checkpoint(root.parent / "tiny.safetensors", model.state_dict(),
+                           {"card": "corrnet_tiny", "num_classes": len(vocab), "vocabulary_sha256": vocabulary_sha256(vocab)})
+    return root, ckpt, samples
+
+
+def test_eval_counts_missing_and_matches_bench_score(release, tmp_path):
+    root, ckpt, samples = release
+    args = ["eval", "--model", "corrnet_tiny", "--dataset", "phoenix2014", "--split", "dev", "--data-root", str(root),
+            "--checkpoint", str(ckpt), "--results", str(tmp_path)]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert f"{40 - MISSING - BROKEN} of 40 samples evaluated" in out.output
+    record = read_records(tmp_path)[0]
+    assert record.samples["nominal"] == 40 and record.samples["evaluated"] == 40 - MISSING - BROKEN
+    assert sorted(record.extra["not_evaluated"]["missing"]) == sorted(s.id for s in samples[5:5 + MISSING])
+    assert record.extra["not_evaluated"]["unreadable"] == [samples[12].id]
+    # the record's WER is exactly what bench score gives on the CTM the run wrote
+    ctm = record.extra["ctm"]
+    stm = tmp_path / "ref.stm"
+    from bench.io.transcripts import write_stm
+
+    write_stm(Phoenix2014(root).reference("dev"), stm)
+    by_hand = runner.invoke(app, ["score", str(stm), ctm, "--json"])
+    assert json.loads(by_hand.output)["wer"] == record.metrics["wer_python"]
+    assert score(stm, ctm).errors == score(Phoenix2014(root).reference("dev"), ctm).errors
+    # pairs in dataset order: every batch holds two consecutive evaluated samples
+    rows = [json.loads(line) for line in open(f"{record.extra['hypotheses']}", encoding="utf-8")]
+    assert all(len(r["batch"]) <= 2 for r in rows) and len(rows) == 40 - MISSING - BROKEN
+
+
+def test_interrupted_eval_resumes(release, tmp_path, monkeypatch):
+    root, ckpt, _ = release
+    args = ["eval", "--model", "corrnet_tiny", "--dataset", "phoenix2014", "--split", "dev", "--data-root", str(root),
+            "--checkpoint", str(ckpt), "--results", str(tmp_path), "--batch-size", "4"]
+    import bench.runners.continuous as continuous
+
+    calls = {"n": 0}
+    original = continuous._run_batch
+
+    def dies_on_third(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*a, **k)
+
+    monkeypatch.setattr(continuous, "_run_batch", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        from bench.runners.continuous import ContinuousEval, evaluate_continuous
+
+        evaluate_continuous(ContinuousEval("corrnet_tiny", "phoenix2014", "dev", root, str(ckpt), tmp_path, 4))
+    monkeypatch.setattr(continuous, "_run_batch", original)
+    log = next(tmp_path.glob("*/hypotheses.jsonl"))
+    assert len(log.read_text().splitlines()) == 8  # two batches of four survived
+    resumed = []
+    monkeypatch.setattr(continuous, "_run_batch", lambda *a, **k: resumed.append(1) or original(*a, **k))
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert len(resumed) == 7  # 35 samples in batches of 4: 9 batches, 2 already done
+    fresh = runner.invoke(app, args[:-4] + ["--results", str(tmp_path / "fresh"), "--batch-size", "4"])
+    assert json.loads(next(tmp_path.glob("*.json")).read_text())["metrics"] == \
+        json.loads(next((tmp_path / "fresh").glob("*.json")).read_text())["metrics"]
+    assert fresh.exit_code == 0
+
+
+def test_refuses_to_evaluate_without_weights(release, tmp_path):
+    root, _, _ = release
+    out = runner.invoke(app, ["eval", "--model", "corrnet_tiny", "--dataset", "phoenix2014", "--split", "dev",
+                              "--data-root", str(root), "--results", str(tmp_path)])
+    assert out.exit_code == 2 and "does not evaluate unloaded weights" in out.output
