@@ -164,6 +164,8 @@ def train(
     device: str = typer.Option("cpu", help="cpu, cuda, ..."),
     amp: bool = typer.Option(None, help="mixed precision (default: on for CUDA, as the official code)"),
     init: str = typer.Option(None, help="start from this checkpoint's weights (same vocabulary)"),
+    backbone_weights: str = typer.Option(None, help="torchvision ImageNet resnet18 file (resnet18-f37072fd.pth), the "
+                                         "papers' starting point"),
     cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
     seed: int = typer.Option(0),
 ) -> None:
@@ -171,7 +173,7 @@ def train(
     from bench.runners.training import TrainConfig
 
     cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed,
-                      cache_frames=cache_frames, init=init)
+                      cache_frames=cache_frames, init=init, backbone_weights=backbone_weights)
     try:
         result = api.train(cfg, log=console.print)
     except (KeyError, ValueError, RuntimeError) as err:

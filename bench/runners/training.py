@@ -44,6 +44,7 @@ class TrainConfig:
     workers: int = 2
     variant: dict[str, Any] = field(default_factory=dict)  # builder arguments (reduced widths for demos)
     init: str | None = None  # a checkpoint to start from (weights only)
+    backbone_weights: str | None = None  # torchvision ImageNet resnet18 file, as the papers start from
 
 
 @dataclass
@@ -70,7 +71,16 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
     vocabulary = [id_to_gloss[i] for i in range(len(id_to_gloss))]
     gloss_ids = {g: i for i, g in id_to_gloss.items()}
     torch.manual_seed(cfg.seed)
-    model = load_model(cfg.model, cfg.init, vocabulary=vocabulary, **cfg.variant).model.to(cfg.device)
+    model = load_model(cfg.model, cfg.init, vocabulary=vocabulary, **cfg.variant).model
+    if cfg.backbone_weights:
+        from zoo.checkpoints import read_checkpoint as read
+        from zoo.layers.resnet import load_imagenet_resnet18
+
+        skipped = load_imagenet_resnet18(model.conv2d, read(cfg.backbone_weights, weights_key="state_dict").state_dict)
+        log(f"backbone initialised from {cfg.backbone_weights}; not from it: {', '.join(skipped) or 'nothing'}")
+    elif cfg.init is None:
+        log("note: training from scratch; the paper's recipe starts from ImageNet resnet18 weights (--backbone-weights)")
+    model = model.to(cfg.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=recipe.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma)
     scaler = torch.amp.GradScaler(enabled=amp)
@@ -97,7 +107,8 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
                 "beam_width": card.protocol.beam_width, "head": card.protocol.output}
     for epoch in range(start_epoch, epochs):
         began = time.perf_counter()
-        rng = random.Random(cfg.seed * 1000 + epoch)  # the same shuffles and augmentations after a resume
+        rng = random.Random(cfg.seed * 1000 + epoch)  # the same shuffles, augmentations and dropout after a resume
+        torch.manual_seed(cfg.seed * 1000 + epoch)
         order = train[:]
         rng.shuffle(order)
         model.train()

@@ -106,3 +106,26 @@ def test_refuses_to_evaluate_without_weights(release, tmp_path):
     out = runner.invoke(app, ["eval", "--model", "corrnet_tiny", "--dataset", "phoenix2014", "--split", "dev",
                               "--data-root", str(root), "--results", str(tmp_path)])
     assert out.exit_code == 2 and "does not evaluate unloaded weights" in out.output
+
+
+def test_csl_daily_official_run_skips_the_last_sample(tmp_path):
+    from bench.data.csl import CslDaily, write_csl_daily
+
+    rng = np.random.default_rng(2)
+    signer = make_signer(rng)
+    samples = {split: [CslDaily.make_sample(split, f"S{split}{i:03d}_P0000_T00", ["他", "今天"]) for i in range(n)]
+               for split, n in (("train", 2), ("dev", 5), ("test", 1))}
+    frames = {s.id: render_sentence(("SONNE",), signer, 36, rng) for group in samples.values() for s in group}
+    root = write_csl_daily(tmp_path / "csl-daily", samples, frames)
+    dataset = CslDaily(root)
+    vocab = [dataset.id_to_gloss()[i] for i in range(len(dataset.id_to_gloss()))]
+    ckpt = save_checkpoint(tmp_path / "tiny.safetensors", load_model("corrnet_tiny", vocabulary=vocab).model.state_dict(),
+                           {"card": "corrnet_tiny", "num_classes": len(vocab)})
+    base = ["eval", "--model", "corrnet_tiny", "--dataset", "csl_daily", "--split", "dev", "--data-root", str(root),
+            "--checkpoint", str(ckpt)]
+    official = runner.invoke(app, base + ["--results", str(tmp_path / "official")])
+    assert official.exit_code == 0, official.output
+    assert "4 of 5 samples evaluated" in official.output and "skipped like official: 1 (Sdev004_P0000_T00)" in official.output
+    everything = runner.invoke(app, base + ["--results", str(tmp_path / "all"), "--all-samples"])
+    assert everything.exit_code == 0 and "5 of 5 samples evaluated" in everything.output
+    assert read_records(tmp_path / "all")[0].protocol["tag"] == "bs2-beam-all"

@@ -109,3 +109,31 @@ class FrameResNet18(ResNet18):
         for b, row in enumerate(rows):
             out[b, : row.shape[0]] = row
         return out.permute(0, 2, 1)
+
+
+def load_imagenet_resnet18(backbone: ResNet18, state_dict: dict) -> list[str]:
+    """Load torchvision's ImageNet resnet18 weights (``resnet18-f37072fd.pth`` layout) into ``backbone``.
+
+    The official code does this with ``strict=False`` (CorrNet first unsqueezes conv weights to ``(1, k, k)``); here
+    every trunk tensor must be present with the right shape, and what is deliberately not loaded is returned by
+    name: torchvision's ``fc.*`` (the classifier is replaced) and the backbone's own extras (e.g. correlation blocks).
+    """
+    import torch
+
+    own = backbone.state_dict()
+    trunk = {k for k in own if k.split(".")[0] in ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")}
+    missing = sorted(trunk - set(state_dict))
+    loaded = {}
+    for key in trunk & set(state_dict):
+        tensor = state_dict[key]
+        if backbone.dims == 3 and tensor.dim() == 4:  # Conv2d [o, i, k, k] -> Conv3d [o, i, 1, k, k]
+            tensor = tensor.unsqueeze(2)
+        if tuple(tensor.shape) != tuple(own[key].shape):
+            raise ValueError(f"ImageNet weight {key}: expected shape {list(own[key].shape)}, found {list(tensor.shape)}")
+        loaded[key] = tensor
+    if missing:
+        raise ValueError(f"not a torchvision resnet18 state dict: missing {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+    with torch.no_grad():
+        for key, tensor in loaded.items():
+            own[key].copy_(tensor)
+    return sorted(set(state_dict) - trunk) + sorted(set(own) - trunk)
