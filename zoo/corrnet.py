@@ -35,11 +35,13 @@ class Correlation(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x2 = self.down_conv2(x)
         following = torch.cat([x2[:, :, 1:], x2[:, :, -1:]], 2)  # next frame (the last repeats itself)
+        affinity = torch.sigmoid(torch.einsum("bcthw,bctsd->bthwsd", x, following)) - 0.5
+        features = torch.einsum("bctsd,bthwsd->bcthw", following, affinity) * self.weights2[0]
+        del following, affinity  # large (b, t, h, w, h, w) temporaries: free them before the second direction
         previous = torch.cat([x2[:, :, :1], x2[:, :, :-1]], 2)  # previous frame (the first repeats itself)
-        affinity_next = torch.einsum("bcthw,bctsd->bthwsd", x, following)
-        affinity_prev = torch.einsum("bcthw,bctsd->bthwsd", x, previous)
-        features = (torch.einsum("bctsd,bthwsd->bcthw", following, torch.sigmoid(affinity_next) - 0.5) * self.weights2[0]
-                    + torch.einsum("bctsd,bthwsd->bcthw", previous, torch.sigmoid(affinity_prev) - 0.5) * self.weights2[1])
+        affinity = torch.sigmoid(torch.einsum("bcthw,bctsd->bthwsd", x, previous)) - 0.5
+        features = features + torch.einsum("bctsd,bthwsd->bcthw", previous, affinity) * self.weights2[1]
+        del previous, affinity, x2
         x = self.down_conv(x)
         aggregated = (self.spatial_aggregation1(x) * self.weights[0] + self.spatial_aggregation2(x) * self.weights[1]
                       + self.spatial_aggregation3(x) * self.weights[2])

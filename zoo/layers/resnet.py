@@ -39,7 +39,8 @@ class BasicBlock(nn.Module):
         residual = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + residual)
+        out += residual  # in place, as the official block: one activation-sized tensor less per block
+        return self.relu(out)
 
 
 class ResNet18(nn.Module):
