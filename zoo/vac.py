@@ -29,7 +29,8 @@ CARD = register_model(ModelCard(
     code="https://github.com/ycmin95/VAC_CSLR",
     task="continuous",
     build=build_vac,
-    protocol=EvalProtocol(scorer="sclite"),
+    protocol=EvalProtocol(scorer="sclite", batch_size=8),  # configs/baseline.yaml: test_batch_size 8
+    # the released model is VAC+SMKD (distill25): both CTC terms and distillation at 25
     training=TrainRecipe(loss_weights={"SeqCTC": 1.0, "ConvCTC": 1.0, "Dist": 25.0}),
     checkpoints=(
         CheckpointSource("phoenix2014", "phoenix2014", 1296,
