@@ -216,6 +216,8 @@ def _protocol(cfg: ContinuousEval, card, loaded) -> dict:
     tag = "official" if official else f"bs{batch}-{decoder}" + ("" if cfg.skip_like_official else "-all")
     if cfg.random_weights:
         tag += "-random"
+    if cfg.limit:
+        tag += f"-first{cfg.limit}"  # a partial run never shares a leaderboard row with a full one
     return {"tag": tag, "decoder": decoder, "beam_width": card.protocol.beam_width, "scorer": card.protocol.scorer,
             "cleanup": card.protocol.cleanup, "batch_size": batch, "batches": "consecutive samples in dataset order",
             "head": card.protocol.output, "precision": "amp" if cfg.amp else "fp32",
