@@ -205,6 +205,25 @@ def inspect(
 
 
 @app.command()
+def export(
+    checkpoint: str = typer.Option(..., help="our checkpoint (.safetensors) or any file bench reads"),
+    out: Path = typer.Option(..., help="the .pt file to write"),
+    model: str = typer.Option(None, help="model name (default: the checkpoint's card)"),
+) -> None:
+    """Write a checkpoint in the official layout ({'model_state_dict': ...}), for the official code to load."""
+    from zoo.cards import get_card
+    from zoo.checkpoints import CheckpointError, export_official, read_checkpoint
+
+    try:
+        ckpt = read_checkpoint(checkpoint)
+        card = get_card(model or ckpt.metadata.get("card") or "")
+    except (CheckpointError, KeyError) as err:
+        _fail(err)
+    path = export_official(out, ckpt.state_dict, card.checkpoint_key, epoch=int(ckpt.metadata.get("epoch", 0)))
+    console.print(f"{path}: {len(ckpt.state_dict)} tensors under {card.checkpoint_key!r} with the official key names")
+
+
+@app.command()
 def models() -> None:
     """List the registered models."""
     from zoo import get_card, list_models

@@ -71,3 +71,18 @@ def test_hf_uri_from_offline_cache(tmp_path, monkeypatch):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(CheckpointError, match="nowhere.pt: checkpoint file not found"):
         read_checkpoint(tmp_path / "nowhere.pt")
+
+
+def test_bench_export_writes_the_official_layout(tmp_path):
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    model = tiny()
+    ours = save_checkpoint(tmp_path / "m.safetensors", model.state_dict(),
+                           {"card": "corrnet", "num_classes": 5, "epoch": 7,
+                            "variant": {"widths": [8, 16, 32, 64], "hidden_size": 16}})
+    out = CliRunner().invoke(app, ["export", "--checkpoint", str(ours), "--out", str(tmp_path / "o.pt")])
+    assert out.exit_code == 0, out.output
+    raw = torch.load(tmp_path / "o.pt", map_location="cpu", weights_only=True)
+    assert raw["epoch"] == 7 and set(raw["model_state_dict"]) == set(model.state_dict())
