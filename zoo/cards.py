@@ -53,6 +53,7 @@ class TrainRecipe:
     gamma: float = 0.2
     loss_weights: Mapping[str, float] = field(default_factory=lambda: {"SeqCTC": 1.0, "ConvCTC": 1.0, "Dist": 25.0})
     distillation_temperature: float = 8.0
+    branch_weights: Mapping[str, float] = field(default_factory=dict)  # auxiliary branches' share (SlowFastSign)
     flip: float = 0.5
     temporal_rescale: float = 0.2  # length x U(1 - r, 1 + r), clamped to [32, 230], (len - 4) % 4 == 0
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

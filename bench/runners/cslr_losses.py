@@ -23,15 +23,30 @@ def distillation(student: torch.Tensor, teacher: torch.Tensor, temperature: floa
     return F.kl_div(log_p, q, reduction="batchmean") * temperature * temperature
 
 
-def cslr_loss(out: Mapping[str, torch.Tensor], targets: torch.Tensor, target_lengths: torch.Tensor,
-              weights: Mapping[str, float], temperature: float = 8.0) -> tuple[torch.Tensor, dict[str, float]]:
-    """The weighted sum of the recipe's terms (``SeqCTC``, ``ConvCTC``, ``Dist``) and each term's value."""
+def cslr_loss(out: Mapping, targets: torch.Tensor, target_lengths: torch.Tensor, weights: Mapping[str, float],
+              temperature: float = 8.0, branch_weights: Mapping[str, float] | None = None
+              ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The recipe's weighted terms (``SeqCTC``, ``ConvCTC``, ``Dist``) on the reported head, plus, for models with
+    auxiliary branches (``out["branches"][name]`` holding their own ``conv_logits``/``sequence_logits``, as
+    SlowFastSign's slow and fast pathways), the same terms on each branch times ``branch_weights[name]``."""
+    total, values = _terms(out, out["feat_len"], targets, target_lengths, weights, temperature, "")
+    for name, branch in (out.get("branches") or {}).items():
+        scale = (branch_weights or {}).get(name, 0.0)
+        if scale:
+            part, named = _terms(branch, out["feat_len"], targets, target_lengths, weights, temperature, f"{name}.")
+            total = total + scale * part
+            values.update(named)
+    return total, values
+
+
+def _terms(out: Mapping, steps: torch.Tensor, targets: torch.Tensor, target_lengths: torch.Tensor,
+           weights: Mapping[str, float], temperature: float, prefix: str) -> tuple[torch.Tensor, dict[str, float]]:
     terms = {}
     if "SeqCTC" in weights:
-        terms["SeqCTC"] = ctc(out["sequence_logits"], targets, out["feat_len"], target_lengths)
+        terms["SeqCTC"] = ctc(out["sequence_logits"], targets, steps, target_lengths)
     if "ConvCTC" in weights:
-        terms["ConvCTC"] = ctc(out["conv_logits"], targets, out["feat_len"], target_lengths)
+        terms["ConvCTC"] = ctc(out["conv_logits"], targets, steps, target_lengths)
     if "Dist" in weights:  # the conv head learns from the (detached) BiLSTM head
         terms["Dist"] = distillation(out["conv_logits"], out["sequence_logits"].detach(), temperature)
     total = sum(weights[name] * value for name, value in terms.items())
-    return total, {name: float(value.detach()) for name, value in terms.items()}
+    return total, {prefix + name: float(value.detach()) for name, value in terms.items()}

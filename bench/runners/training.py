@@ -122,7 +122,8 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
             target_lengths = torch.tensor([len(label) for label in labels], dtype=torch.long)
             with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
                 result = model(video.to(cfg.device), lengths.to(cfg.device))
-            loss, _ = cslr_loss(result, targets, target_lengths, recipe.loss_weights, recipe.distillation_temperature)
+            loss, _ = cslr_loss(result, targets, target_lengths, recipe.loss_weights, recipe.distillation_temperature,
+                                recipe.branch_weights)
             if not torch.isfinite(loss):  # the official loop skips such batches too
                 log(f"epoch {epoch}: non-finite loss on {[s.id for s in batch]}, batch skipped")
                 continue
