@@ -219,7 +219,8 @@ def export(
         card = get_card(model or ckpt.metadata.get("card") or "")
     except (CheckpointError, KeyError) as err:
         _fail(err)
-    path = export_official(out, ckpt.state_dict, card.checkpoint_key, epoch=int(ckpt.metadata.get("epoch", 0)))
+    path = export_official(out, ckpt.state_dict, card.checkpoint_key, epoch=int(ckpt.metadata.get("epoch", 0)),
+                           key_prefix=card.key_prefix)
     console.print(f"{path}: {len(ckpt.state_dict)} tensors under {card.checkpoint_key!r} with the official key names")
 
 

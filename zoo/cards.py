@@ -41,6 +41,19 @@ class EvalProtocol:
 
 
 @dataclass(frozen=True)
+class IsolatedProtocol:
+    """How the paper's official code evaluates isolated SLR (video classification)."""
+
+    views: tuple[str, ...] = ("1view", "temporal3")  # view protocols the runner computes (bench.data.views)
+    reported_view: str = "temporal3"  # the one behind the paper's table
+    frames: int = 64  # frames per view
+    fusion: str = "softmax_mean"  # how views are combined (bench.metrics.fuse_views)
+    outputs: tuple[str, ...] = ("ensemble_last", "ensemble_all")  # model outputs recorded
+    reported_output: str | None = None  # None: the paper does not say which output its table used; report all
+    ks: tuple[int, ...] = (1, 5)
+
+
+@dataclass(frozen=True)
 class TrainRecipe:
     """The paper's training recipe (continuous SLR)."""
 
@@ -92,11 +105,12 @@ class ModelCard:
     task: str  # "continuous" or "isolated"
     build: Callable[..., Any]
     input: InputSpec = field(default_factory=InputSpec)
-    protocol: EvalProtocol = field(default_factory=EvalProtocol)
+    protocol: EvalProtocol | IsolatedProtocol = field(default_factory=EvalProtocol)
     training: TrainRecipe = field(default_factory=TrainRecipe)
     temporal_layout: tuple[str, ...] = ("K5", "P2", "K5", "P2")  # temporal conv kernels ("K5") and pools ("P2")
     checkpoints: tuple[CheckpointSource, ...] = ()
     checkpoint_key: str = "model_state_dict"  # where official files keep the weights
+    key_prefix: str = ""  # official keys start with it (NLA-SLR: "recognition_network."); ours do not
     variant_from_keys: Callable[[set[str]], dict] | None = None  # official layouts differ per dataset
     shared_keys: tuple[tuple[str, str], ...] = ()  # keys that must hold the same tensor (shared modules)
     notes: tuple[str, ...] = ()

@@ -179,13 +179,14 @@ def save_checkpoint(path: str | os.PathLike, state_dict: Mapping[str, Any], meta
 
 
 def export_official(path: str | os.PathLike, state_dict: Mapping[str, Any], weights_key: str = "model_state_dict",
-                    epoch: int = 0) -> Path:
+                    epoch: int = 0, key_prefix: str = "") -> Path:
     """A file the official code loads: ``{weights_key: state_dict, 'epoch': epoch}`` with the official keys."""
     import torch
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"epoch": epoch, weights_key: {k: v.detach().cpu() for k, v in state_dict.items()}}, path)
+    weights = {key_prefix + k: v.detach().cpu() for k, v in state_dict.items()}
+    torch.save({"epoch": epoch, weights_key: weights}, path)
     return path
 
 

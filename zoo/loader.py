@@ -43,6 +43,8 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
             raise ValueError(f"{name}: give a checkpoint, num_classes or a vocabulary to build the model")
         return LoadedModel(card.build(expected, **variant), card, expected, dict(variant))
     ckpt = read_checkpoint(checkpoint, card.checkpoint_key, trust)
+    if card.key_prefix and ckpt.format == "official":
+        ckpt.state_dict = strip_prefix(ckpt.state_dict, card.key_prefix, checkpoint)
     found = ckpt.metadata.get("num_classes") or classes_in(ckpt.state_dict)
     if expected is not None and found is not None and found != expected:
         raise CheckpointError(f"{checkpoint}: has {found} classes, the data needs {expected} (vocabulary of "
@@ -63,6 +65,14 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
     if report.ok:
         model.load_state_dict(ckpt.state_dict, strict=True)
     return LoadedModel(model, card, classes, chosen, ckpt, report)
+
+
+def strip_prefix(state_dict: dict, prefix: str, source: str) -> dict:
+    """Official keys without the card's prefix (e.g. NLA-SLR's ``recognition_network.``); others are an error."""
+    outside = [k for k in state_dict if not k.startswith(prefix)]
+    if outside:
+        raise CheckpointError(f"{source}: expected every key under {prefix!r}; found {len(outside)} others, e.g. {outside[:3]}")
+    return {k[len(prefix):]: v for k, v in state_dict.items()}
 
 
 def _tuples(variant: dict[str, Any]) -> dict[str, Any]:
