@@ -5,9 +5,9 @@ becomes a :class:`CslrSample`; the vocabulary, the reference STM, frame reading 
 once, so that PHOENIX-2014, PHOENIX-2014-T, CSL-Daily and CSL behave alike.
 
 Frames are decoded with Pillow (lossless PNG; libjpeg-turbo for JPEG, the decoder OpenCV uses too) and returned
-as RGB. The official preprocessing resizes with OpenCV's ``INTER_LANCZOS4``; Pillow has no identical filter, so
-frames of another size are resized with Pillow's LANCZOS, which is close but not bit-exact: for exact pixels use
-the 256x256 frames written by the official preprocessing.
+as RGB. Frames of another size are resized as the official preprocessing does (OpenCV ``INTER_LANCZOS4``; see
+:mod:`bench.data.resize` for what happens without OpenCV): the 256x256 frames of the official preprocessing
+need no resize at all.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import ClassVar, Iterable, Mapping, Sequence
 import numpy as np
 from PIL import Image
 
+from bench.data.resize import resize
 from bench.io.atomic import atomic_open
 from bench.io.transcripts import StmSegment
 
@@ -252,9 +253,8 @@ def _decode(path: Path, size: tuple[int, int] | None) -> np.ndarray:
             image = image.convert("RGB")  # grey or palette PNGs become 3 channels, as cv2.imread(IMREAD_COLOR) does
     except (OSError, SyntaxError, ValueError) as error:
         raise DatasetError(f"cannot decode the frame {path}: {error}; re-extract or delete this frame") from None
-    if size is not None and image.size != tuple(size):
-        image = image.resize(tuple(size), Image.LANCZOS)  # closest Pillow filter to cv2.INTER_LANCZOS4
-    return np.asarray(image, dtype=np.uint8)
+    frame = np.asarray(image, dtype=np.uint8)
+    return frame if size is None else resize(frame, tuple(size), "lanczos4")  # the official preprocessing's filter
 
 
 def _decodable(path: Path) -> bool:

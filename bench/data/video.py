@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from bench.data.resize import crop_top_and_resize
 from zoo.cards import InputSpec
 from zoo.layers.temporal import Layout, temporal_padding
 
@@ -63,15 +64,21 @@ def to_tensor(frames: np.ndarray, spec: InputSpec) -> torch.Tensor:
     return (video / 255.0 - mean) / std
 
 
-def test_transform(frames: np.ndarray, spec: InputSpec) -> torch.Tensor:
-    """The official test transform: centre crop, normalisation."""
-    return to_tensor(center_crop(frames, spec.crop), spec)
+def dataset_adjustment(frames: np.ndarray, spec: InputSpec, dataset: str | None) -> np.ndarray:
+    """What a card does to one dataset's frames before the transform (SlowFastSign: CSL-Daily's top 40 rows)."""
+    rows = spec.top_rows_removed.get(dataset or "", 0)
+    return crop_top_and_resize(frames, rows, spec.frame_size) if rows else frames
+
+
+def test_transform(frames: np.ndarray, spec: InputSpec, dataset: str | None = None) -> torch.Tensor:
+    """The official test transform: (the card's dataset adjustment), centre crop, normalisation."""
+    return to_tensor(center_crop(dataset_adjustment(frames, spec, dataset), spec.crop), spec)
 
 
 def train_transform(frames: np.ndarray, spec: InputSpec, rng: random.Random, flip: float = 0.5,
-                    rescale: float = 0.2) -> torch.Tensor:
+                    rescale: float = 0.2, dataset: str | None = None) -> torch.Tensor:
     """The official training transform: random crop, clip-level flip, temporal rescale, normalisation."""
-    frames = random_crop(frames, spec.crop, rng)
+    frames = random_crop(dataset_adjustment(frames, spec, dataset), spec.crop, rng)
     if rng.random() < flip:
         frames = frames[:, :, ::-1]
     if rescale > 0:

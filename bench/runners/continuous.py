@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from bench.data import get_dataset
+from bench.data.resize import exact_resizer
 from bench.data.video import pad_batch, test_transform
 from bench.decoding import decode_glosses
 from bench.io.atomic import atomic_open
@@ -99,7 +100,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
     done = _resume(run_dir, _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
     with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as log:
         failed = decode_samples(model, card, runnable, lambda s: dataset.read_frames(s, _frame_size(card)), id_to_gloss,
-                                protocol, cfg.device, cfg.amp, cfg.workers, done, log, progress)
+                                protocol, cfg.device, cfg.amp, cfg.workers, done, log, progress, cfg.dataset)
 
     hypotheses = {s.id: done[s.id]["glosses"] for s in samples if s.id in done}
     conv = {s.id: done[s.id]["conv_glosses"] for s in samples if s.id in done}
@@ -123,6 +124,9 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
     scores["conv"] = score(reference, conv, scorer="python")
     if cfg.random_weights:
         notes.append("RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network")
+    if card.input.top_rows_removed.get(cfg.dataset) and not exact_resizer():
+        notes.append("OpenCV not installed: the frames' crop-and-resize used Pillow, a few levels per pixel off the "
+                     "official cv2.resize (pip install slr-bench[opencv])")
     if cfg.limit:
         notes.append(f"limited to the first {cfg.limit} samples of the split")
 
@@ -141,7 +145,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
 
 
 def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, device="cpu", amp=False, workers=2,
-                   done=None, log=None, progress: Progress | None = None) -> list[str]:
+                   done=None, log=None, progress: Progress | None = None, dataset: str | None = None) -> list[str]:
     """Decode ``samples`` in official batches; rows go to ``done`` (and to ``log`` per batch). Returns unreadable ids.
 
     Batches are consecutive samples in the given order (the card's test batch size); a batch whose samples are
@@ -157,7 +161,7 @@ def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, dev
         out = []
         for sample in batch:
             try:
-                out.append((sample, test_transform(read_frames(sample), card.input)))
+                out.append((sample, test_transform(read_frames(sample), card.input, dataset)))
             except Exception as err:  # a frame that does not decode: the sample counts as unreadable
                 out.append((sample, err))
         return out

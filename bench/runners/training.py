@@ -115,7 +115,8 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
         losses = []
         for i in range(0, len(order) - batch_size + 1, batch_size):  # drop_last, as the official loader
             batch = order[i:i + batch_size]
-            videos = [train_transform(frames(s), card.input, rng, recipe.flip, recipe.temporal_rescale) for s in batch]
+            videos = [train_transform(frames(s), card.input, rng, recipe.flip, recipe.temporal_rescale, cfg.dataset)
+                      for s in batch]
             video, lengths, ordering = pad_batch(videos, card.temporal_layout)
             labels = [[gloss_ids[g] for g in batch[j].glosses] for j in ordering]
             targets = torch.tensor([g for label in labels for g in label], dtype=torch.long)
@@ -135,7 +136,8 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
         scheduler.step()
         model.eval()
         done: dict[str, dict] = {}
-        decode_samples(model, card, dev, frames, id_to_gloss, protocol, cfg.device, amp, cfg.workers, done)
+        decode_samples(model, card, dev, frames, id_to_gloss, protocol, cfg.device, amp, cfg.workers, done,
+                       dataset=cfg.dataset)
         hyps = {k: v["glosses"] for k, v in done.items()}
         reference = [seg for seg in dataset.reference(cfg.eval_split) if seg.file in {s.id for s in dev}]
         wer = score(reference, hyps, scorer="python").wer
