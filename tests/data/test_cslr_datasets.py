@@ -9,7 +9,6 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from bench.data import DATASETS, get_dataset
 from bench.data.csl import Csl, CslDaily, write_csl, write_csl_daily
