@@ -79,6 +79,7 @@ class IntegrityReport:
 class CslrDataset:
     """A continuous-SLR dataset read from its release layout under ``root``; subclasses fill the hooks."""
 
+    task: ClassVar[str] = "continuous"
     name: ClassVar[str] = ""
     splits: ClassVar[tuple[str, ...]] = ()
     layout: ClassVar[str] = ""  # the expected files, quoted in error messages

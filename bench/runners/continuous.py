@@ -78,7 +78,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
     card = get_card(cfg.model)
     if card.task != "continuous":
         raise ValueError(f"{cfg.model} is a {card.task} model; bench eval here runs continuous SLR")
-    dataset = get_dataset(cfg.dataset)(cfg.data_root)
+    dataset = get_dataset(cfg.dataset, "continuous")(cfg.data_root)
     id_to_gloss = dataset.id_to_gloss()
     vocabulary = [id_to_gloss[i] for i in range(len(id_to_gloss))]
     if cfg.checkpoint is None and not cfg.random_weights:

@@ -1,0 +1,144 @@
+"""Temporal views and the RGB test transform of NLA-SLR (``dataset/VideoLoader.py``, ``prediction.py``,
+``modelling/recognition.py``).
+
+Test windows of ``num_frames`` (64) over a clip of ``vlen`` frames (WLASL: decoded length - 2):
+
+- ``vlen >= num_frames``: frames ``start .. start + num_frames - 1`` with start ``(vlen - num_frames) // 2``
+  (central), ``0`` (start) or ``vlen - num_frames`` (end); no padding whatever the padding mode.
+- ``vlen < num_frames``: every frame, padded to ``num_frames`` by repeating the first frame on the left and the
+  last frame on the right: ``pad`` puts ``remain // 2`` on the left, ``start_pad`` all on the right (the clip
+  starts the window), ``end_pad`` all on the left (the clip ends it).
+
+Protocols: ``1view`` ("origin") = central + pad; ``temporal3`` (NLA-SLR's ``3x_pad``) = (start, start_pad),
+(end, end_pad), (central, pad), softmax averaged. The 32-frame stream takes frames ``16:48`` of the 64-frame
+window (``num_frames // 4`` onwards) at test, a random offset in ``0 .. num_frames // 2`` in training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+NUM_FRAMES = 64
+POSITIONS = ("central", "start", "end")
+PADDINGS = ("pad", "start_pad", "end_pad")
+# the named test protocols: (position, padding) per view, in the official order
+VIEW_PROTOCOLS: dict[str, tuple[tuple[str, str], ...]] = {
+    "1view": (("central", "pad"),),
+    "temporal3": (("start", "start_pad"), ("end", "end_pad"), ("central", "pad")),
+}
+RGB_SIZE = 224
+
+
+@dataclass(frozen=True)
+class TemporalView:
+    """One window: read frames ``indices`` (increasing), then repeat the first ``pad[0]`` and the last ``pad[1]``
+    times; ``name`` is the position ("central", "start", "end", or "train")."""
+
+    name: str
+    indices: tuple[int, ...]
+    pad: tuple[int, int] = (0, 0)
+
+    def frame_indices(self) -> np.ndarray:
+        """The frame index behind each of the window's frames, padding included."""
+        return pad_edges(np.asarray(self.indices, dtype=np.int64), self.pad)
+
+    def __len__(self) -> int:
+        return len(self.indices) + self.pad[0] + self.pad[1]
+
+
+def eval_window(vlen: int, num_frames: int = NUM_FRAMES, position: str = "central",
+                padding: str = "pad") -> TemporalView:
+    """The official test-time selection (``get_selected_indexs(is_train=False)``) for one position and padding."""
+    _check(vlen, num_frames)
+    if position not in POSITIONS or padding not in PADDINGS:
+        raise ValueError(f"position must be one of {POSITIONS} and padding one of {PADDINGS}, "
+                         f"got {position!r}, {padding!r}")
+    if vlen >= num_frames:
+        start = {"central": (vlen - num_frames) // 2, "start": 0, "end": vlen - num_frames}[position]
+        return TemporalView(position, tuple(range(start, start + num_frames)))
+    remain = num_frames - vlen
+    left = {"pad": remain // 2, "start_pad": 0, "end_pad": remain}[padding]
+    return TemporalView(position, tuple(range(vlen)), (left, remain - left))
+
+
+def eval_views(vlen: int, protocol: str = "1view", num_frames: int = NUM_FRAMES) -> list[TemporalView]:
+    """The windows of a named protocol (``1view``, ``temporal3``), in the official order."""
+    if protocol not in VIEW_PROTOCOLS:
+        raise ValueError(f"unknown view protocol {protocol!r}; choose one of {', '.join(VIEW_PROTOCOLS)}")
+    return [eval_window(vlen, num_frames, position, padding) for position, padding in VIEW_PROTOCOLS[protocol]]
+
+
+def train_window(vlen: int, rng: np.random.Generator, num_frames: int = NUM_FRAMES,
+                 mode: str = "consecutive") -> TemporalView:
+    """The official training selection: longer clips give a random consecutive window (``mode="consecutive"``,
+    start in ``[0, vlen - num_frames)`` as ``np.random.randint``) or a sorted random subset (``"random"``);
+    shorter clips are padded with a random left share in ``[0, remain)``."""
+    _check(vlen, num_frames)
+    if vlen > num_frames:
+        if mode == "consecutive":
+            start = int(rng.integers(0, vlen - num_frames))
+            return TemporalView("train", tuple(range(start, start + num_frames)))
+        if mode == "random":
+            return TemporalView("train", tuple(sorted(int(i) for i in rng.permutation(vlen)[:num_frames])))
+        raise ValueError(f"unknown training selection {mode!r}; choose 'consecutive' or 'random'")
+    if vlen < num_frames:
+        remain = num_frames - vlen
+        left = int(rng.integers(0, remain))
+        return TemporalView("train", tuple(range(vlen)), (left, remain - left))
+    return TemporalView("train", tuple(range(vlen)))
+
+
+def short_window(num_frames: int = NUM_FRAMES, rng: np.random.Generator | None = None) -> slice:
+    """The 32-frame counterpart of a ``num_frames`` window: ``16:48`` of 64 at test; with ``rng`` (training) a
+    random start in ``0 .. num_frames // 2`` inclusive."""
+    start = num_frames // 4 if rng is None else int(rng.integers(0, num_frames // 2 + 1))
+    return slice(start, start + num_frames // 2)
+
+
+def pad_edges(array: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
+    """Repeat the first element ``pad[0]`` times in front and the last ``pad[1]`` times behind (axis 0)."""
+    left, right = pad
+    if left < 0 or right < 0:
+        raise ValueError(f"padding must be non-negative, got {pad}")
+    if not (left or right):
+        return array
+    if len(array) == 0:
+        raise ValueError("cannot pad an empty clip")
+    return np.concatenate([np.repeat(array[:1], left, axis=0), array, np.repeat(array[-1:], right, axis=0)])
+
+
+def rgb_test_transform(frames: np.ndarray | torch.Tensor, size: int = RGB_SIZE,
+                       pre_resize: tuple[int, int] | None = None) -> torch.Tensor:
+    """NLA-SLR's test-time RGB input: uint8 RGB ``[T, H, W, 3]`` -> float32 ``[3, T, size, size]``, BGR, in [-1, 1].
+
+    Steps, in the official order: float; ``pre_resize`` (NMFs-CSL: 256x256, on the 0..255 values); ``/ 255``;
+    bilinear resize of the whole frame to ``size`` x ``size`` without antialiasing (torchvision 0.10's tensor
+    ``Resize`` = ``interpolate(mode="bilinear", align_corners=False)``; no crop); RGB -> BGR; ``(x - 0.5) / 0.5``.
+    """
+    video = torch.as_tensor(np.asarray(frames) if not isinstance(frames, torch.Tensor) else frames)
+    if video.ndim != 4 or video.shape[-1] != 3:
+        raise ValueError(f"expected frames [T, H, W, 3], got {list(video.shape)}")
+    video = video.float().permute(0, 3, 1, 2)  # T, 3, H, W
+    if pre_resize is not None:
+        video = _resize(video, pre_resize)
+    video = video / 255
+    video = _resize(video, (size, size))
+    video = video[:, [2, 1, 0]]  # BGR for the Kinetics-pretrained S3D
+    return ((video - 0.5) / 0.5).permute(1, 0, 2, 3).contiguous()
+
+
+def _resize(video: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    if tuple(video.shape[-2:]) == tuple(size):
+        return video  # interpolate to the same size is the identity
+    return F.interpolate(video, size=tuple(size), mode="bilinear", align_corners=False)
+
+
+def _check(vlen: int, num_frames: int) -> None:
+    if vlen < 1:
+        raise ValueError(f"a clip needs at least one frame, got vlen={vlen}")
+    if num_frames <= 0 or num_frames % 4:
+        raise ValueError(f"num_frames must be a positive multiple of 4 (official assert), got {num_frames}")
