@@ -119,6 +119,21 @@ class TopKCounts:
         scores, labels = check_scores_labels(scores, labels, num_classes)
         return cls(num_classes=scores.shape[1], ks=tuple(ks)).update(scores, labels)
 
+    @classmethod
+    def from_ranks(cls, ranks, labels, num_classes: int, ks: Sequence[int] = DEFAULT_KS,
+                   tied=None) -> "TopKCounts":
+        """Counts from each sample's label rank (``label_ranks``: classes scoring >= the label), e.g. as saved
+        per sample by an evaluation, so metrics are recomputed without the score matrix."""
+        ranks = np.asarray(ranks, dtype=np.int64)
+        labels = np.asarray(labels, dtype=np.int64)
+        counts = cls(num_classes=num_classes, ks=tuple(ks))
+        counts.samples += np.bincount(labels, minlength=num_classes)
+        if tied is not None:
+            counts.ties += _per_class(labels, np.asarray(tied, dtype=bool), num_classes)
+        for i, k in enumerate(counts.ks):
+            counts.hits[i] += _per_class(labels, ranks < min(k, num_classes), num_classes)
+        return counts
+
     def update(self, scores, labels) -> "TopKCounts":
         """Add one batch to these counts in place; returns self so calls chain."""
         scores, labels = check_scores_labels(scores, labels, self.num_classes)

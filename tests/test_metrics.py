@@ -158,3 +158,15 @@ def test_other_errors():
         fuse_views(np.zeros((1, 2, 3)), kind="max")
     with pytest.raises(ValueError, match="NaN"):
         fuse_views(np.full((1, 1, 2), np.nan))
+
+
+def test_counts_from_saved_ranks_equal_counts_from_scores():
+    rng = np.random.default_rng(5)
+    scores = rng.standard_normal((50, 7))
+    labels = rng.integers(0, 6, 50)  # class 6 never appears
+    from bench.metrics import TopKCounts, label_ranks
+
+    ranks, tied = label_ranks(scores, labels)
+    a = TopKCounts.from_scores(scores, labels, ks=(1, 3))
+    b = TopKCounts.from_ranks(ranks, labels, 7, ks=(1, 3), tied=tied)
+    assert a.compute() == b.compute()

@@ -71,8 +71,10 @@ def _hand(frame: np.ndarray, x: float, y: float, signer: Signer, closed: bool) -
             _disc(frame, x + 1.6 * palm * math.cos(angle), y + 1.6 * palm * math.sin(angle), palm * 0.45, signer.skin)
 
 
-def render_sentence(glosses: tuple[str, ...], signer: Signer, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Frames ``[T, size, size, 3]`` uint8 of one signed sentence."""
+def render_signing(glosses: tuple[str, ...], signer: Signer, size: int, rng: np.random.Generator
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Frames ``[T, size, size, 3]`` uint8 of signed glosses, and the hand's track ``[T, 3]``: x, y (0..1, as
+    drawn) and 1 for a closed hand."""
     points: list[tuple[float, float, bool]] = [(*REST, False)] * int(rng.integers(3, 6))
     previous = REST
     for gloss in glosses:
@@ -86,6 +88,7 @@ def render_sentence(glosses: tuple[str, ...], signer: Signer, size: int, rng: np
         previous = path(1.0)
     points += [(*REST, False)] * int(rng.integers(3, 6))
     frames = np.empty((len(points), size, size, 3), dtype=np.uint8)
+    track = np.empty((len(points), 3), dtype=np.float32)
     base = np.empty((size, size, 3), dtype=np.uint8)
     base[:] = signer.background
     ox, oy = signer.offset
@@ -94,10 +97,16 @@ def render_sentence(glosses: tuple[str, ...], signer: Signer, size: int, rng: np
     for i, (x, y, closed) in enumerate(points):
         frame = base.copy()
         jitter = rng.normal(0.0, 0.01, 2)
-        _hand(frame, x + ox + jitter[0], y + oy + jitter[1], signer, closed)
+        track[i] = (x + ox + jitter[0], y + oy + jitter[1], float(closed))
+        _hand(frame, track[i, 0], track[i, 1], signer, closed)
         noise = rng.integers(-12, 13, frame.shape, dtype=np.int16)
         frames[i] = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
-    return frames
+    return frames, track
+
+
+def render_sentence(glosses: tuple[str, ...], signer: Signer, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Frames ``[T, size, size, 3]`` uint8 of one signed sentence."""
+    return render_signing(glosses, signer, size, rng)[0]
 
 
 @DATASETS.register("synthetic_phoenix2014")

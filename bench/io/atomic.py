@@ -10,13 +10,14 @@ from typing import Iterator, TextIO
 
 
 @contextmanager
-def atomic_open(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Write text to a temporary file beside ``path``; on success fsync and rename it over ``path``."""
+def atomic_open(path: str | os.PathLike, encoding: str = "utf-8", binary: bool = False) -> Iterator[TextIO]:
+    """Write text (or bytes) to a temporary file beside ``path``; on success fsync and rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    options = {"mode": "wb"} if binary else {"mode": "w", "encoding": encoding, "newline": "\n"}
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as handle:
+        with os.fdopen(fd, **options) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

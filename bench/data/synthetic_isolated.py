@@ -1,0 +1,80 @@
+"""Synthetic isolated signing in WLASL's release layout: one sign per clip, with COCO-WholeBody keypoints.
+
+Each class is one gloss of :mod:`bench.data.synthetic_signs` (a hand motion and shape); signers vary in build,
+colours, position and speed. Written as a WLASL release (``WLASL_v0.3.json``, ``nslt_12.json``, mp4 clips) plus
+the keypoint pickle NLA-SLR reads (``{video_id: float32 [T, 133, 3]}`` at 256x256 frame coordinates), with the
+body, face and both hands placed where the renderer drew them.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from bench.data import DATASETS
+from bench.data.synthetic_signs import GLOSSES, REST, Signer, make_signer, render_signing
+from bench.data.wlasl import _Wlasl, write_wlasl
+from bench.io.atomic import atomic_open
+
+KEYPOINT_FRAME = 256  # keypoints are in 256x256 frame coordinates, as NLA-SLR's
+
+
+@DATASETS.register("synthetic_wlasl")
+class SyntheticWlasl(_Wlasl):
+    """A synthetic release in WLASL's layout, read by the WLASL reader (12 classes)."""
+
+    name = "synthetic_wlasl"
+    num_classes = len(GLOSSES)
+
+
+def wholebody_keypoints(track: np.ndarray, signer: Signer) -> np.ndarray:
+    """COCO-WholeBody ``[T, 133, 3]`` (x, y, score) at 256x256 for a rendered clip's hand ``track``."""
+    size = KEYPOINT_FRAME
+    ox, oy = signer.offset
+    head = np.array([0.5 + ox, 0.18 + oy])
+    frames = len(track)
+    points = np.zeros((frames, 133, 3), dtype=np.float32)
+    body = {0: head, 1: head + [-0.03, -0.02], 2: head + [0.03, -0.02], 3: head + [-0.08, 0], 4: head + [0.08, 0],
+            5: head + [-0.18, 0.16], 6: head + [0.18, 0.16], 7: head + [-0.2, 0.35], 8: head + [0.2, 0.35]}
+    for index, xy in body.items():
+        points[:, index, :2] = xy
+    points[:, 9, :2] = track[:, :2]  # the signing (left wrist in image terms)
+    points[:, 10, :2] = [REST[0] + 0.15 + ox, REST[1] + oy]  # the resting one
+    angles = np.linspace(0, 2 * math.pi, 68, endpoint=False)  # face contour 23-90 around the head
+    points[:, 23:91, 0] = head[0] + 0.09 * signer.scale * np.cos(angles)
+    points[:, 23:91, 1] = head[1] + 0.1 * signer.scale * np.sin(angles)
+    spread = np.where(track[:, 2:3] > 0, 0.02, 0.07) * signer.scale  # a fist keeps its fingers close
+    fingers = np.linspace(math.pi * 1.1, math.pi * 1.9, 21)
+    points[:, 91:112, 0] = track[:, :1] + spread * np.cos(fingers)
+    points[:, 91:112, 1] = track[:, 1:2] + spread * np.sin(fingers)
+    points[:, 112:133, :2] = points[:, 10:11, :2]
+    points[..., :2] *= size
+    points[..., 2] = 0.9
+    return points
+
+
+def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, frame_size: int = 64, seed: int = 0,
+                 signers: int = 8) -> tuple[SyntheticWlasl, Path]:
+    """Write a synthetic WLASL release and its keypoint pickle under ``root``; return the reader and the pickle."""
+    per_class = per_class or {"train": 16, "val": 2, "test": 4}
+    rng = np.random.default_rng(seed)
+    people = [make_signer(rng) for _ in range(signers)]
+    instances, frames, keypoints = [], {}, {}
+    for split, count in per_class.items():
+        for gloss in GLOSSES:
+            for _ in range(count):
+                vid = f"{len(instances):05d}"
+                who = int(rng.integers(0, signers))
+                clip, track = render_signing((gloss,), people[who], frame_size, rng)
+                instances.append({"video_id": vid, "gloss": gloss.lower(), "split": split, "signer_id": who})
+                frames[vid] = clip
+                keypoints[vid] = wholebody_keypoints(track, people[who])
+    root = Path(root)
+    write_wlasl(root, [g.lower() for g in GLOSSES], instances, frames, subsets=(len(GLOSSES),))
+    pickle_path = root / "keypoints_synthetic_wholebody.pkl"
+    with atomic_open(pickle_path, binary=True) as handle:
+        pickle.dump(keypoints, handle)
+    return SyntheticWlasl(root), pickle_path
