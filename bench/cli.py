@@ -164,8 +164,11 @@ def train(
     device: str = typer.Option("cpu", help="cpu, cuda, ..."),
     amp: bool = typer.Option(None, help="mixed precision (default: on for CUDA, as the official code)"),
     init: str = typer.Option(None, help="start from this checkpoint's weights (same vocabulary)"),
-    backbone_weights: str = typer.Option(None, help="torchvision ImageNet resnet18 file (resnet18-f37072fd.pth), the "
-                                         "papers' starting point"),
+    backbone_weights: str = typer.Option(None, help="the paper's pretrained backbone: torchvision resnet18 "
+                                         "(resnet18-f37072fd.pth) for CorrNet/VAC, SLOWFAST_64x2_R101_50_50.pkl for "
+                                         "SlowFastSign"),
+    checkpoint_activations: bool = typer.Option(False, help="recompute backbone activations in backward "
+                                                "(less memory, same numbers)"),
     cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
     seed: int = typer.Option(0),
 ) -> None:
@@ -173,7 +176,8 @@ def train(
     from bench.runners.training import TrainConfig
 
     cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed,
-                      cache_frames=cache_frames, init=init, backbone_weights=backbone_weights)
+                      cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
+                      checkpoint_activations=checkpoint_activations)
     try:
         result = api.train(cfg, log=console.print)
     except (KeyError, ValueError, RuntimeError) as err:
@@ -193,8 +197,12 @@ def inspect(
     from zoo.loader import load_model
 
     try:
-        loaded = load_model(model, checkpoint, num_classes=num_classes or (None if checkpoint else 1296),
-                            trust=trust_checkpoint, check_only=True)
+        if num_classes is None and checkpoint is None:  # the card's first official checkpoint's classes
+            from zoo.cards import get_card
+
+            sources = get_card(model).checkpoints
+            num_classes = sources[0].num_classes if sources else 1000
+        loaded = load_model(model, checkpoint, num_classes=num_classes, trust=trust_checkpoint, check_only=True)
     except (KeyError, CheckpointError, ValueError) as err:
         _fail(err)
     from bench.console import card_summary

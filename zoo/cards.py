@@ -45,7 +45,7 @@ class IsolatedProtocol:
     """How the paper's official code evaluates isolated SLR (video classification)."""
 
     views: tuple[str, ...] = ("1view", "temporal3")  # view protocols the runner computes (bench.data.views)
-    reported_view: str = "temporal3"  # the one behind the paper's table
+    reported_view: str | None = "temporal3"  # the one behind the paper's table (None: not stated)
     frames: int = 64  # frames per view
     fusion: str = "softmax_mean"  # how views are combined (bench.metrics.fuse_views)
     outputs: tuple[str, ...] = ("ensemble_last", "ensemble_all")  # model outputs recorded
@@ -111,6 +111,9 @@ class ModelCard:
     checkpoints: tuple[CheckpointSource, ...] = ()
     checkpoint_key: str = "model_state_dict"  # where official files keep the weights
     key_prefix: str = ""  # official keys start with it (NLA-SLR: "recognition_network."); ours do not
+    classifier_key: str = "classifier.weight"  # whose shape tells a checkpoint's number of classes
+    # the papers' backbone initialisation: (model, weights file) -> lines saying what was and was not loaded
+    init_backbone: Callable[[Any, str], list[str]] | None = None
     variant_from_keys: Callable[[set[str]], dict] | None = None  # official layouts differ per dataset
     shared_keys: tuple[tuple[str, str], ...] = ()  # keys that must hold the same tensor (shared modules)
     notes: tuple[str, ...] = ()

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.cards import CheckpointSource, EvalProtocol, InputSpec, ModelCard, TrainRecipe, register_model
-from zoo.layers.resnet import FrameResNet18
+from zoo.layers.resnet import FrameResNet18, init_resnet18_backbone
 from zoo.layers.temporal import SequenceModel
 
 
@@ -93,6 +92,7 @@ CARD = register_model(ModelCard(
     ),
     variant_from_keys=_variant,
     shared_keys=(("classifier.weight", "conv1d.fc.weight"),),
+    init_backbone=init_resnet18_backbone,
     notes=("Official links are Baidu/Google Drive pages without hashes; bench checks keys and shapes strictly.",
            "CSL-Daily training per the README: lr 5e-5, decay 0.5, no temporal rescaling."),
 ))

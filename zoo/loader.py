@@ -45,10 +45,11 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
     ckpt = read_checkpoint(checkpoint, card.checkpoint_key, trust)
     if card.key_prefix and ckpt.format == "official":
         ckpt.state_dict = strip_prefix(ckpt.state_dict, card.key_prefix, checkpoint)
-    found = ckpt.metadata.get("num_classes") or classes_in(ckpt.state_dict)
+    found = ckpt.metadata.get("num_classes") or classes_in(ckpt.state_dict, card.classifier_key)
     if expected is not None and found is not None and found != expected:
-        raise CheckpointError(f"{checkpoint}: has {found} classes, the data needs {expected} (vocabulary of "
-                              f"{expected - 1} glosses + blank); a checkpoint from another vocabulary version?")
+        what = f"{expected - 1} glosses + blank" if card.task == "continuous" else f"{expected} classes"
+        raise CheckpointError(f"{checkpoint}: has {found} classes, the data needs {expected} ({what}); a checkpoint "
+                              "from another vocabulary or subset?")
     if vocabulary is not None and ckpt.metadata.get("vocabulary_sha256") not in (None, vocabulary_sha256(vocabulary)):
         raise CheckpointError(f"{checkpoint}: trained on another vocabulary than the data's (hash differs)")
     if ckpt.metadata.get("card", card.name) != card.name:

@@ -7,7 +7,7 @@ Official code: github.com/ycmin95/VAC_CSLR. The baseline uses plain linear class
 from __future__ import annotations
 
 from zoo.cards import CheckpointSource, EvalProtocol, ModelCard, TrainRecipe, register_model
-from zoo.layers.resnet import FrameResNet18
+from zoo.layers.resnet import FrameResNet18, init_resnet18_backbone
 from zoo.layers.temporal import SequenceModel
 
 
@@ -39,5 +39,6 @@ CARD = register_model(ModelCard(
     ),
     variant_from_keys=_variant,
     shared_keys=(("classifier.weight", "conv1d.fc.weight"),),
+    init_backbone=init_resnet18_backbone,
     notes=("The baseline config (share_classifier: False, weight_norm: False) loads as the linear variant.",),
 ))

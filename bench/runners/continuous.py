@@ -69,8 +69,6 @@ class ContinuousResult:
 
 
 def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -> ContinuousResult:
-    import torch
-
     from zoo.cards import get_card
     from zoo.loader import load_model
 

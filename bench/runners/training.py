@@ -44,7 +44,8 @@ class TrainConfig:
     workers: int = 2
     variant: dict[str, Any] = field(default_factory=dict)  # builder arguments (reduced widths for demos)
     init: str | None = None  # a checkpoint to start from (weights only)
-    backbone_weights: str | None = None  # torchvision ImageNet resnet18 file, as the papers start from
+    backbone_weights: str | None = None  # the papers' pretrained backbone file (the card's init_backbone reads it)
+    checkpoint_activations: bool = False  # recompute backbone activations in backward (SlowFastSign)
 
 
 @dataclass
@@ -73,13 +74,17 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
     torch.manual_seed(cfg.seed)
     model = load_model(cfg.model, cfg.init, vocabulary=vocabulary, **cfg.variant).model
     if cfg.backbone_weights:
-        from zoo.checkpoints import read_checkpoint as read
-        from zoo.layers.resnet import load_imagenet_resnet18
-
-        skipped = load_imagenet_resnet18(model.conv2d, read(cfg.backbone_weights, weights_key="state_dict").state_dict)
-        log(f"backbone initialised from {cfg.backbone_weights}; not from it: {', '.join(skipped) or 'nothing'}")
-    elif cfg.init is None:
-        log("note: training from scratch; the paper's recipe starts from ImageNet resnet18 weights (--backbone-weights)")
+        if card.init_backbone is None:
+            raise ValueError(f"{card.name} has no backbone initialisation; drop --backbone-weights")
+        for line in card.init_backbone(model, cfg.backbone_weights):
+            log(line)
+    elif cfg.init is None and card.init_backbone is not None:
+        log(f"note: training from scratch; {card.name}'s paper starts from pretrained backbone weights "
+            "(--backbone-weights)")
+    if cfg.checkpoint_activations:
+        if not hasattr(model.conv2d, "set_checkpointing"):
+            raise ValueError(f"{card.name}'s backbone has no activation checkpointing")
+        model.conv2d.set_checkpointing(True)  # same numbers, less memory, more time
     model = model.to(cfg.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=recipe.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma)

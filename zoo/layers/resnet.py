@@ -138,3 +138,11 @@ def load_imagenet_resnet18(backbone: ResNet18, state_dict: dict) -> list[str]:
         for key, tensor in loaded.items():
             own[key].copy_(tensor)
     return sorted(set(state_dict) - trunk) + sorted(set(own) - trunk)
+
+
+def init_resnet18_backbone(model, path: str) -> list[str]:
+    """Card hook: ``model.conv2d`` from torchvision's ImageNet resnet18 file (the CSLR papers' starting point)."""
+    from zoo.checkpoints import read_checkpoint
+
+    skipped = load_imagenet_resnet18(model.conv2d, read_checkpoint(path, weights_key="state_dict").state_dict)
+    return [f"ImageNet resnet18 trunk loaded from {path}", f"not from it: {', '.join(skipped) or 'nothing'}"]

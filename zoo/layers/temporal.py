@@ -49,22 +49,28 @@ class NormLinear(nn.Module):
         return torch.matmul(x, F.normalize(self.weight, dim=0))
 
 
+def temporal_conv_layers(input_size: int, hidden_size: int, layout: Layout) -> nn.Sequential:
+    """The official ``temporal_conv`` stack over ``(B, C, T)``: ``Conv1d`` (no padding) + ``BatchNorm1d`` + ReLU
+    per ``K``, a ``MaxPool1d`` per ``P``; module indices are the official ones (``0.weight``, ``1.running_mean``)."""
+    modules: list[nn.Module] = []
+    size = input_size  # until the first convolution, inputs keep their width
+    for step in layout:
+        if step[0] == "P":
+            modules.append(nn.MaxPool1d(kernel_size=int(step[1:]), ceil_mode=False))
+        else:
+            modules += [nn.Conv1d(size, hidden_size, kernel_size=int(step[1:]), stride=1, padding=0),
+                        nn.BatchNorm1d(hidden_size), nn.ReLU(inplace=True)]
+            size = hidden_size
+    return nn.Sequential(*modules)
+
+
 class TemporalConv(nn.Module):
     """Temporal convolutions (no padding) and max pools over frame features ``(B, C, T)``."""
 
     def __init__(self, input_size: int, hidden_size: int, layout: Layout):
         super().__init__()
         self.layout = tuple(layout)
-        modules: list[nn.Module] = []
-        size = input_size  # until the first convolution, inputs keep their width
-        for step in self.layout:
-            if step[0] == "P":
-                modules.append(nn.MaxPool1d(kernel_size=int(step[1:]), ceil_mode=False))
-            else:
-                modules += [nn.Conv1d(size, hidden_size, kernel_size=int(step[1:]), stride=1, padding=0),
-                            nn.BatchNorm1d(hidden_size), nn.ReLU(inplace=True)]
-                size = hidden_size
-        self.temporal_conv = nn.Sequential(*modules)
+        self.temporal_conv = temporal_conv_layers(input_size, hidden_size, self.layout)
         self.fc: nn.Module | None = None  # set by the model (often shared with the sequence classifier)
 
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
