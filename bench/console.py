@@ -49,9 +49,9 @@ def card_summary(loaded) -> Group:
     table.add_column("value")
     params = sum(p.numel() for p in loaded.model.parameters())
     rows = [("task", card.task), ("paper", card.url), ("code", card.code),
-            ("input", f"{card.input.frame_size}px frames, crop {card.input.crop}, {card.input.normalization}"),
-            ("protocol", f"{card.protocol.decoder} (width {card.protocol.beam_width}), scorer {card.protocol.scorer}, "
-                         f"clean-up {card.protocol.cleanup}, test batch {card.protocol.batch_size}"),
+            ("input", f"{card.input.frame_size}px frames, crop {card.input.crop}, {card.input.normalization}"
+                      if card.task == "continuous" else _describe(card.input)),
+            ("protocol", _protocol_line(card.protocol)),
             ("classes", str(loaded.num_classes)), ("variant", str(loaded.variant or "default")),
             ("parameters", f"{params:,}")]
     if loaded.checkpoint is not None:
@@ -91,3 +91,16 @@ def eval_summary(result) -> Group:
     lines += [Text(note, style="bold yellow") for note in result.notes]
     lines.append(Text(f"record {result.record}\nhypotheses and CTM in {result.run_dir}"))
     return Group(table, *lines)
+
+
+def _protocol_line(protocol) -> str:
+    if hasattr(protocol, "decoder"):  # continuous SLR
+        return (f"{protocol.decoder} (width {protocol.beam_width}), scorer {protocol.scorer}, clean-up "
+                f"{protocol.cleanup}, test batch {protocol.batch_size}")
+    output = protocol.reported_output or "not stated by the paper: all recorded"
+    return (f"views {', '.join(protocol.views)} (paper: {protocol.reported_view or 'not stated'}), "
+            f"{protocol.frames} frames, {protocol.fusion}, outputs {', '.join(protocol.outputs)} (paper: {output})")
+
+
+def _describe(spec) -> str:
+    return ", ".join(f"{k}={v}" for k, v in spec.__dict__.items() if v not in ({}, (), None))
