@@ -13,6 +13,13 @@ on the command line. What cannot be installed here is stood in for while they ar
 
 The two checkouts both have top-level ``utils``, ``modules`` and ``slr_network``: each import runs with only its
 own checkout on ``sys.path`` and leaves ``sys.modules`` as it found it.
+
+SlowFastSign (``official_parity_slowfastsign.py``, ``bench_slowfastsign.py``) additionally needs fvcore's
+``CfgNode`` and ``torchvision.transforms.functional`` stood in for, and is built from inside its checkout.
+
+NLA-SLR (``official_parity_nla_slr.py``, ``bench_nla_slr.py``; the ``NLA-SLR`` folder of an SLRT checkout) needs
+``torchvision.transforms``' eval-path resize and ``torch.utils.tensorboard`` stood in for, and its Kinetics-400
+S3D file skipped (every weight is replaced by ours).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import io
+import os
 import sys
 import types
 from pathlib import Path
@@ -216,3 +225,220 @@ def official_collate(repo: Path) -> Callable:
         spec.loader.exec_module(loader)
     loader.kernel_sizes = list(LAYOUT)  # CorrNet's collate reads this global, set by BaseFeeder.__init__
     return loader.BaseFeeder.collate_fn
+
+
+# --- SlowFastSign (github.com/kaistmm/SlowFastSign) -------------------------------------------------------------
+# Its ``slr_network_multi`` builds PySlowFast's SlowFast from ``slowfast_modules/configs/*.yaml`` (paths relative
+# to the checkout) through fvcore's ``CfgNode``; ``slowfast.py`` imports torchvision's ``rgb_to_grayscale`` (unused).
+SLOWFASTSIGN_CONFIG = "SLOWFAST_64x2_R101_50_50.yaml"  # configs/baseline.yaml: slowfast_config
+_SLOWFASTSIGN_TOP_LEVEL = ("slr_network_multi", "slowfast_modules", "seq_scripts", "fvcore")
+
+
+class _CfgNode(dict):
+    """fvcore's ``CfgNode`` as the official code uses it: a nested dict read by attribute, nothing merged."""
+
+    def __init__(self, init: dict | None = None, **kwargs):
+        super().__init__()
+        for key, value in dict(init or {}, **kwargs).items():
+            self[key] = _CfgNode(value) if isinstance(value, dict) else value
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError as err:
+            raise AttributeError(name) from err
+
+    def merge_from_list(self, items: list) -> None:
+        if items:
+            raise NotImplementedError("the stand-in CfgNode merges nothing; the released runs pass no slowfast_args")
+
+
+def _slowfastsign_stand_ins() -> dict[str, types.ModuleType]:
+    """fvcore's config module and ``torchvision.transforms.functional``, where they are missing."""
+    modules: dict[str, types.ModuleType] = {}
+    if importlib.util.find_spec("fvcore") is None:
+        config = _module("fvcore.common.config", CfgNode=_CfgNode)
+        common = _module("fvcore.common", config=config)
+        modules.update({"fvcore": _module("fvcore", common=common), "fvcore.common": common,
+                        "fvcore.common.config": config})
+    if importlib.util.find_spec("torchvision") is None:
+        def _unused(*args, **kwargs):
+            raise RuntimeError("torchvision is stood in for by benchmarks/official_import.py")
+
+        functional = _module("torchvision.transforms.functional", rgb_to_grayscale=_unused)
+        modules.update({"torchvision.transforms": _module("torchvision.transforms", functional=functional),
+                        "torchvision.transforms.functional": functional})
+    return modules
+
+
+@contextlib.contextmanager
+def slowfastsign_imports(repo: Path) -> Iterator[None]:
+    """:func:`official_imports` for a SlowFastSign checkout, run from inside it; everything restored afterwards."""
+    repo = Path(repo).resolve()
+    if not (repo / "slr_network_multi.py").is_file():
+        raise FileNotFoundError(f"{repo}/slr_network_multi.py not found: pass the root of a SlowFastSign checkout")
+    stand_ins = _slowfastsign_stand_ins()
+    shadowed = set(_SLOWFASTSIGN_TOP_LEVEL)
+    saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] in shadowed}
+    cwd = Path.cwd()
+    with official_imports(repo):
+        path = list(sys.path)  # with the checkout in front, as official_imports leaves it
+        for name in saved:
+            del sys.modules[name]
+        sys.modules.update(stand_ins)
+        if "torchvision.transforms" in stand_ins:
+            sys.modules["torchvision"].transforms = stand_ins["torchvision.transforms"]
+        os.chdir(repo)  # slowfast101() opens 'slowfast_modules/configs/<config>' relative to the working directory
+        try:
+            yield
+        finally:
+            os.chdir(cwd)
+            sys.path[:] = path  # slowfast_modules and the data loader append to sys.path on import
+            for name in [n for n in sys.modules if n.split(".")[0] in shadowed]:
+                del sys.modules[name]
+            sys.modules.update(saved)
+
+
+def official_slowfastsign_model(repo: Path, num_classes: int) -> nn.Module:
+    """The official SlowFastSign ``SLRModel`` as ``main.py`` builds it from ``configs/baseline.yaml``, decoder
+    disabled, SlowFast weights not loaded from ``ckpt/*.pkl`` (``load_pkl=False``, as when loading a checkpoint)."""
+    gloss_dict = {f"GLOSS{i:04d}": [i, 1] for i in range(1, num_classes)}
+    with slowfastsign_imports(repo):
+        network = importlib.import_module("slr_network_multi")
+        with contextlib.redirect_stdout(io.StringIO()):  # "Use Bidirectional Add Fusion."
+            model = network.SLRModel(num_classes=num_classes, c2d_type="slowfast101", conv_type=2, load_pkl=False,
+                                     slowfast_config=SLOWFASTSIGN_CONFIG, slowfast_args=[], use_bn=1,
+                                     gloss_dict=gloss_dict, loss_weights={**LOSS_WEIGHTS, "Slow": 0.25, "Fast": 0.25},
+                                     weight_norm=True, share_classifier=1)
+    model.decoder = _NoDecoder()
+    return model
+
+
+def official_slowfast_checkpoint_loader(repo: Path) -> Callable:
+    """PySlowFast's ``load_checkpoint(path, model)`` from the checkout (the Caffe2-pickle loader SlowFastSign uses)."""
+    with slowfastsign_imports(repo):
+        return importlib.import_module("slowfast_modules.checkpoint").load_checkpoint
+
+
+# --- NLA-SLR (github.com/FangyunWei/SLRT, NLA-SLR/) -----------------------------------------------------------------
+# Its ``modelling``, ``utils`` and ``dataset`` packages are imported from the checkout. Stood in for while they are
+# imported: ``torchvision`` (only ``transforms.Resize``/``CenterCrop``/``Compose`` of the eval path, as torchvision
+# 0.10 resizes tensors: bilinear, align_corners=False, no antialiasing; the training augmentations refuse) and
+# ``torch.utils.tensorboard`` where tensorboard is missing (``utils/misc.py`` imports SummaryWriter, unused here).
+
+_NLA_SLR_TOP_LEVEL = ("modelling", "utils", "dataset", "torchvision")
+_TENSORBOARD = "torch.utils.tensorboard"
+
+
+def _resize_tensor(x: torch.Tensor, size) -> torch.Tensor:
+    """torchvision 0.10's ``F.resize`` of a float tensor ``[..., H, W]`` to ``size`` (h, w): no antialiasing."""
+    size = [size, size] if isinstance(size, int) else list(size)
+    flat = x.reshape(-1, *x.shape[-3:]) if x.ndim != 4 else x
+    out = torch.nn.functional.interpolate(flat, size=size, mode="bilinear", align_corners=False)
+    return out.reshape(*x.shape[:-2], *size)
+
+
+def _center_crop(x: torch.Tensor, size) -> torch.Tensor:
+    h, w = (size, size) if isinstance(size, int) else size
+    top, left = int(round((x.shape[-2] - h) / 2.0)), int(round((x.shape[-1] - w) / 2.0))
+    return x[..., top:top + h, left:left + w]
+
+
+class _Refuse:
+    """A training augmentation of ``torchvision.transforms``: the parity harness runs the eval path only."""
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("torchvision training transforms are not stood in for (eval path only)")
+
+
+def _torchvision_transforms() -> dict[str, types.ModuleType]:
+    functional = _module("torchvision.transforms.functional", resize=_resize_tensor, center_crop=_center_crop)
+    transforms = _module(
+        "torchvision.transforms", functional=functional,
+        Resize=lambda size: (lambda x: _resize_tensor(x, size)),
+        CenterCrop=lambda size: (lambda x: _center_crop(x, size)),
+        Compose=lambda ops: (lambda x: [x := op(x) for op in ops][-1] if ops else x),
+        ColorJitter=_Refuse, GaussianBlur=_Refuse, RandAugment=_Refuse, RandomResizedCrop=_Refuse, RandomCrop=_Refuse)
+    return {"torchvision": _module("torchvision", transforms=transforms), "torchvision.transforms": transforms,
+            "torchvision.transforms.functional": functional}
+
+
+def _nla_slr_stand_ins() -> dict[str, types.ModuleType]:
+    modules = _torchvision_transforms()
+    if importlib.util.find_spec("tensorboard") is None:
+        modules[_TENSORBOARD] = _module(_TENSORBOARD, SummaryWriter=type("SummaryWriter", (), {}))
+    return modules
+
+
+@contextlib.contextmanager
+def nla_slr_imports(repo: Path) -> Iterator[None]:
+    """Make the NLA-SLR checkout's packages importable (stand-ins included); restore ``sys.modules`` afterwards."""
+    repo = Path(repo).resolve()
+    if not (repo / "modelling" / "recognition.py").is_file():
+        raise FileNotFoundError(f"{repo}/modelling/recognition.py not found: pass the NLA-SLR folder of an SLRT "
+                                "checkout")
+    stand_ins = _nla_slr_stand_ins()
+
+    def ours(name: str) -> bool:
+        return name.split(".")[0] in _NLA_SLR_TOP_LEVEL or name == _TENSORBOARD
+
+    saved = {name: module for name, module in sys.modules.items() if ours(name)}
+    for name in saved:
+        del sys.modules[name]
+    sys.modules.update(stand_ins)
+    sys.path.insert(0, str(repo))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(repo))
+        for name in [n for n in sys.modules if ours(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+def nla_slr_config(repo: Path, config: str) -> dict:
+    """``configs/<config>.yaml`` read by the official ``load_config`` (which sets the keypoint channel count),
+    made buildable offline: S3D backbones from scratch, no pretrained stages, device CPU."""
+    repo = Path(repo).resolve()
+    with nla_slr_imports(repo):
+        misc = importlib.import_module("utils.misc")
+        cfg = misc.load_config(str(repo / "configs" / f"{config}.yaml"))
+    network = cfg["model"]["RecognitionNetwork"]
+    for stream in ("s3d", "keypoint_s3d"):
+        network[stream]["pretrained_ckpt"] = "scratch"  # the Kinetics-400 file is not needed: weights come from us
+    for key in ("pretrained_path_rgb", "pretrained_path_keypoint", "pretrained_path_two"):
+        network.pop(key, None)
+    cfg["training"].pop("load_ckpt", None)
+    cfg["device"] = "cpu"
+    return cfg
+
+
+def official_nla_slr_model(repo: Path, config: str, num_classes: int,
+                           word_emb_tab: torch.Tensor | None = None) -> nn.Module:
+    """The official ``SignLanguageModel`` (``modelling/model.py``) built from ``configs/<config>.yaml`` as
+    ``training.py``/``prediction.py`` build it (without the Kinetics-400 file and the earlier stages' checkpoints,
+    and without ``SyncBatchNorm``, which computes as ``BatchNorm`` in eval mode); its state dict has the
+    checkpoints' ``recognition_network.`` keys.
+
+    ``word_emb_tab`` ``[num_classes, 300]`` stands for the gloss vectors the dataset would read (language configs).
+    """
+    import logging
+
+    repo = Path(repo).resolve()
+    cfg = nla_slr_config(repo, config)
+    with nla_slr_imports(repo):
+        misc = importlib.import_module("utils.misc")
+        misc.logger = logging.getLogger("official-nla-slr")  # get_logger() reads a global make_logger() would set
+        s3d = importlib.import_module("modelling.S3D")
+        model_module = importlib.import_module("modelling.model")
+        # the two- and four-stream code builds S3D_backbone with its default Kinetics-400 path, which the config
+        # cannot change: skip that load (every weight is replaced by the caller's state dict afterwards)
+        s3d.S3D_backbone.load_s3d_model_weight = lambda self, path: None
+        model = model_module.build_model(cfg, num_classes, word_emb_tab=word_emb_tab)
+    return model
+
+
+def official_nla_slr_function(repo: Path, module: str, name: str) -> Callable:
+    """A function of the checkout (e.g. ``utils.gen_gaussian``, ``gen_gaussian_hmap_op``), imported in isolation."""
+    with nla_slr_imports(repo):
+        return getattr(importlib.import_module(module), name)
