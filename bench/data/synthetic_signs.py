@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from bench.data import DATASETS
-from bench.data.cslr import CslrSample
 from bench.data.phoenix import Phoenix2014, write_phoenix2014
 
 # trajectory of each gloss in unit coordinates (0..1, y down), t in [0, 1]; with the hand shape below, each gloss

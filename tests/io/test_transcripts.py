@@ -2,8 +2,8 @@
 
 import pytest
 
-from bench.io.transcripts import (CtmWord, StmSegment, TranscriptFormatError, ctm_hypotheses, hypotheses_to_ctm,
-                                  read_ctm, read_stm, write_ctm, write_stm)
+from bench.io.transcripts import (CtmWord, TranscriptFormatError, ctm_hypotheses, hypotheses_to_ctm, read_ctm, read_stm,
+                                  write_ctm, write_stm)
 
 
 def test_ctm_is_the_official_write2file_format(tmp_path):

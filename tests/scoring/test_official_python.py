@@ -1,7 +1,5 @@
 """SlowFastSign's evaluator, quirks included: last-character truncation, duplicate merging, two decimals."""
 
-import pytest
-
 from bench.io.transcripts import read_stm
 from bench.scoring import score
 from bench.scoring.official_python import align_official, reference_words
