@@ -18,17 +18,21 @@ def score(reference, hypothesis, scorer: str = "python", cleanup: str = "officia
 
 
 def evaluate(config, progress=None):
-    """Run an evaluation (:class:`bench.runners.continuous.ContinuousEval`); returns its result and record path."""
-    from bench.runners.continuous import evaluate_continuous
+    """Run an evaluation: :class:`bench.runners.continuous.ContinuousEval` or
+    :class:`bench.runners.isolated.IsolatedEval`; returns its result (records, scores, counts)."""
+    from bench.runners.continuous import ContinuousEval, evaluate_continuous
+    from bench.runners.isolated import evaluate_isolated
 
-    return evaluate_continuous(config, progress)
+    return (evaluate_continuous if isinstance(config, ContinuousEval) else evaluate_isolated)(config, progress)
 
 
 def train(config, log=print):
-    """Train with the card's recipe (:class:`bench.runners.training.TrainConfig`)."""
+    """Train with the card's recipe: :class:`bench.runners.training.TrainConfig` (continuous SLR) or
+    :class:`bench.runners.train_isolated.IsolatedTrainConfig`."""
+    from bench.runners.train_isolated import IsolatedTrainConfig, train_isolated
     from bench.runners.training import train_continuous
 
-    return train_continuous(config, log)
+    return (train_isolated if isinstance(config, IsolatedTrainConfig) else train_continuous)(config, log)
 
 
 def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None) -> str:
@@ -39,15 +43,22 @@ def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | Non
 @dataclass
 class DemoResult:
     records: list[Path]
-    evaluations: dict
+    evaluations: dict  # continuous: {split: ContinuousResult}
     training: object
     seconds: float
+    isolated: object = None  # IsolatedResult of the test split
+    isolated_training: object = None
 
 
 def demo(out_dir: str | Path = "bench-demo", seed: int = 0, epochs: int | None = None,
-         sizes: dict[str, int] | None = None, log=print) -> DemoResult:
-    """The embedded default: a synthetic signing dataset in PHOENIX-2014's layout, a reduced CorrNet trained on it
-    with ``bench train``'s loop, and its dev/test evaluation through ``bench eval``'s path (records written)."""
+         sizes: dict[str, int] | None = None, log=print, isolated_epochs: int | None = None,
+         isolated: bool = True) -> DemoResult:
+    """The embedded default, both tasks on CPU through ``bench train``'s and ``bench eval``'s code paths:
+
+    - continuous: synthetic signing in PHOENIX-2014's layout, a reduced CorrNet, dev/test WER;
+    - isolated: synthetic signs in WLASL's layout (mp4 + json + keypoint pickle), NLA-SLR's S3D at 1/8 width,
+      test top-k under both view protocols.
+    """
     from bench.data.synthetic_signs import make_dataset
     from bench.runners.continuous import ContinuousEval, evaluate_continuous
     from bench.runners.training import TrainConfig, train_continuous
@@ -65,4 +76,27 @@ def demo(out_dir: str | Path = "bench-demo", seed: int = 0, epochs: int | None =
     for split in ("dev", "test"):
         evaluations[split] = evaluate_continuous(ContinuousEval("corrnet_tiny", "synthetic_phoenix2014", split, root,
                                                                 str(training.best), out / "results", restart=True))
-    return DemoResult([e.record for e in evaluations.values()], evaluations, training, time.perf_counter() - start)
+    records = [e.record for e in evaluations.values()]
+    result = DemoResult(records, evaluations, training, 0.0)
+    if isolated:
+        result.isolated_training, result.isolated = _isolated_demo(out, seed, isolated_epochs, log)
+        result.records += result.isolated.records
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _isolated_demo(out: Path, seed: int, epochs: int | None, log):
+    from bench.data.synthetic_isolated import make_dataset
+    from bench.runners.isolated import IsolatedEval, evaluate_isolated
+    from bench.runners.train_isolated import IsolatedTrainConfig, train_isolated
+
+    root = out / "wlasl-synthetic"
+    if not (root / "WLASL_v0.3.json").is_file():
+        log(f"writing a synthetic WLASL-format release (mp4 clips, json, keypoint pickle) to {root}")
+        make_dataset(root, seed=seed)
+    log("training s3d_rgb_tiny (NLA-SLR's S3D at 1/8 width, 64x64 clips of 16 frames) with its recipe on CPU")
+    training = train_isolated(IsolatedTrainConfig("s3d_rgb_tiny", "synthetic_wlasl", root, out / "train-isolated",
+                                                  epochs=epochs, seed=seed, cache_frames=True), log)
+    evaluation = evaluate_isolated(IsolatedEval("s3d_rgb_tiny", "synthetic_wlasl", "test", root, str(training.best),
+                                                results_dir=out / "results", restart=True))
+    return training, evaluation

@@ -61,17 +61,25 @@ def demo(
     out: Path = typer.Option(Path("bench-demo"), help="where the synthetic data, training run and records go"),
     seed: int = typer.Option(0, help="random seed of the synthetic data and the training"),
     epochs: int = typer.Option(None, help="default: the corrnet_tiny recipe's"),
+    isolated_epochs: int = typer.Option(None, help="default: the s3d_rgb_tiny recipe's"),
+    isolated: bool = typer.Option(True, help="also run the isolated-SLR part"),
 ) -> None:
-    """The embedded default: synthetic PHOENIX-format signing, a reduced CorrNet trained on CPU, evaluated, ranked."""
-    from bench.console import eval_summary
-    from bench.report import leaderboard, to_rich_table
+    """The embedded default: synthetic signing in PHOENIX-2014's and WLASL's layouts, a reduced CorrNet and a
+    reduced NLA-SLR S3D trained on CPU, evaluated with the official protocols, ranked from the records."""
+    from bench.console import eval_summary, isolated_summary
+    from bench.report import TASK_TITLES, task_tables, to_rich_table
 
-    result = api.demo(out, seed=seed, epochs=epochs, log=console.print)
+    result = api.demo(out, seed=seed, epochs=epochs, log=console.print, isolated_epochs=isolated_epochs,
+                      isolated=isolated)
     for split, evaluation in result.evaluations.items():
-        console.print(f"[bold]{split}[/]")
+        console.print(f"[bold]corrnet_tiny, {split}[/]")
         console.print(eval_summary(evaluation))
-    console.print(to_rich_table(leaderboard(result.records, task="continuous").drop(columns=["task"]),
-                                title="Leaderboard (bench report, from the records)"))
+    if result.isolated is not None:
+        console.print("[bold]s3d_rgb_tiny, test[/]")
+        console.print(isolated_summary(result.isolated))
+    for task, table in task_tables(result.records).items():
+        console.print(to_rich_table(table.drop(columns=["task"]),
+                                    title=f"Leaderboard: {TASK_TITLES[task]} (bench report, from the records)"))
     console.print(f"demo finished in {result.seconds / 60:.1f} min")
 
 
@@ -103,9 +111,13 @@ def report(
 @app.command(name="eval")
 def evaluate(
     model: str = typer.Option(..., help="registered model (bench models)"),
-    dataset: str = typer.Option(..., help="phoenix2014, phoenix2014t, csl_daily, csl"),
+    dataset: str = typer.Option(..., help="phoenix2014, phoenix2014t, csl_daily, csl, wlasl2000, msasl1000, ..."),
     data_root: Path = typer.Option(..., exists=True, file_okay=False, help="the dataset release folder"),
-    split: str = typer.Option("test", help="dev or test (train works too)"),
+    split: str = typer.Option("test", help="dev/val or test (train works too)"),
+    keypoints: Path = typer.Option(None, exists=True, dir_okay=False,
+                                   help="isolated SLR: the keypoint pickle ({video: [T, 133, 3]}) for keypoint streams"),
+    views: str = typer.Option(None, help="isolated SLR: view protocols, comma-separated (default: the card's, "
+                              "1view,temporal3)"),
     checkpoint: str = typer.Option(None, help="checkpoint file or hf://org/repo/file"),
     batch_size: int = typer.Option(None, help="default: the card's official test batch (pairs for CorrNet/VAC); "
                                    "1 is the padding-free variant"),
@@ -125,10 +137,22 @@ def evaluate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from bench.runners.continuous import ContinuousEval
+    from bench.runners.isolated import IsolatedEval
+    from zoo.cards import get_card
     from zoo.checkpoints import CheckpointError
 
-    cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder, not all_samples,
-                         device, amp, trust_checkpoint, random_weights, limit, restart, reference=reference)
+    try:
+        isolated = get_card(model).task == "isolated"
+    except KeyError as err:
+        _fail(err)
+    if isolated:
+        cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
+                           tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
+                           trust_checkpoint, random_weights, limit, restart)
+    else:
+        cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
+                             not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
+                             reference=reference)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} samples/s"), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
@@ -147,17 +171,22 @@ def evaluate(
             result = api.evaluate(cfg, progress)
         except (KeyError, ValueError, CheckpointError, RuntimeError) as err:
             _fail(err)
-    from bench.console import eval_summary
+    from bench.console import eval_summary, isolated_summary
 
-    console.print(eval_summary(result))
+    console.print(isolated_summary(result) if isolated else eval_summary(result))
 
 
 @app.command()
 def train(
     model: str = typer.Option(..., help="registered model (bench models)"),
-    dataset: str = typer.Option(..., help="phoenix2014, phoenix2014t, csl_daily, csl"),
+    dataset: str = typer.Option(..., help="phoenix2014, phoenix2014t, csl_daily, csl, wlasl2000, msasl1000, ..."),
     data_root: Path = typer.Option(..., exists=True, file_okay=False, help="the dataset release folder"),
     out: Path = typer.Option(..., help="run folder: checkpoints per epoch, best, history (resumed if present)"),
+    keypoints: Path = typer.Option(None, exists=True, dir_okay=False,
+                                   help="isolated SLR: the keypoint pickle, for keypoint streams"),
+    word_vectors: Path = typer.Option(None, exists=True, dir_okay=False,
+                                      help="isolated SLR: gloss vectors (fastText .vec/.bin or {gloss: vector} "
+                                      "pickle) for language-aware smoothing and inter-modality mixup"),
     epochs: int = typer.Option(None, help="default: the card's recipe"),
     batch_size: int = typer.Option(None, help="default: the card's recipe"),
     lr: float = typer.Option(None, help="default: the card's recipe"),
@@ -170,19 +199,33 @@ def train(
     checkpoint_activations: bool = typer.Option(False, help="recompute backbone activations in backward "
                                                 "(less memory, same numbers)"),
     cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(None, help="default: 0 (continuous), the recipe's (isolated)"),
 ) -> None:
-    """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER per epoch, best kept, resumable."""
+    """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
+    kept, resumable."""
+    from bench.runners.train_isolated import IsolatedTrainConfig
     from bench.runners.training import TrainConfig
+    from zoo.cards import get_card
 
-    cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed,
-                      cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
-                      checkpoint_activations=checkpoint_activations)
     try:
+        isolated = get_card(model).task == "isolated"
+        if isolated:
+            if backbone_weights or checkpoint_activations or amp:
+                raise ValueError("--backbone-weights, --checkpoint-activations and --amp are continuous-SLR options; "
+                                 "isolated stages start from --init")
+            cfg = IsolatedTrainConfig(model, dataset, data_root, out, keypoints, word_vectors, epochs, batch_size, lr,
+                                      device, seed, cache_frames=cache_frames, init=init)
+        else:
+            cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
+                              cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
+                              checkpoint_activations=checkpoint_activations)
         result = api.train(cfg, log=console.print)
     except (KeyError, ValueError, RuntimeError) as err:
         _fail(err)
-    console.print(f"best dev WER {result.best_wer:.1f}% -> {result.best}")
+    if isolated:
+        console.print(f"best val top-1 {result.best_top1:.1f}% -> {result.best} (official layout: {result.official})")
+    else:
+        console.print(f"best dev WER {result.best_wer:.1f}% -> {result.best}")
 
 
 @app.command()

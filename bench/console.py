@@ -93,6 +93,26 @@ def eval_summary(result) -> Group:
     return Group(table, *lines)
 
 
+def isolated_summary(result) -> Group:
+    """The outcome of ``bench eval`` on isolated SLR: per-instance / per-class top-k per view protocol and output."""
+    table = Table(title="Evaluation (percent)")
+    table.add_column("views / output")
+    keys = sorted({k for values in result.metrics.values() for k in values if k.startswith("per_")},
+                  key=lambda k: (k.startswith("per_class"), int(k.rsplit("top", 1)[1])))
+    for key in keys:
+        table.add_column(key.replace("per_instance_", "inst. ").replace("per_class_", "class "), justify="right")
+    for name, values in result.metrics.items():
+        table.add_row(name, *(f"{values[k]:.2f}" for k in keys))
+    lines = [Text(f"{result.evaluated} of {result.nominal} samples evaluated", style="bold")]
+    for reason, ids in result.not_evaluated.items():
+        if ids:
+            shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+            lines.append(Text(f"  {reason}: {len(ids)} ({shown}), not counted"))
+    lines += [Text(note, style="bold yellow") for note in result.notes]
+    lines.append(Text(f"{len(result.records)} records, per-sample ranks and top classes in {result.run_dir}"))
+    return Group(table, *lines)
+
+
 def _protocol_line(protocol) -> str:
     if hasattr(protocol, "decoder"):  # continuous SLR
         return (f"{protocol.decoder} (width {protocol.beam_width}), scorer {protocol.scorer}, clean-up "

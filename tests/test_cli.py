@@ -15,8 +15,17 @@ def test_demo_pipeline_writes_records_the_report_reads(tmp_path):
     # the demo's whole path at toy size: synthetic release -> one training epoch -> bench eval of dev and test
     from bench import api
 
-    result = api.demo(tmp_path, epochs=1, sizes={"train": 12, "dev": 4, "test": 4}, log=lambda *_: None)
+    result = api.demo(tmp_path, epochs=1, sizes={"train": 12, "dev": 4, "test": 4}, log=lambda *_: None,
+                      isolated_epochs=1)
     records = read_records(tmp_path / "results")
+    isolated = [r for r in records if r.task == "isolated"]
+    assert sorted(r.protocol["views"] for r in isolated) == ["1view", "temporal3"]
+    for record in isolated:
+        assert (record.model, record.dataset, record.split) == ("s3d_rgb_tiny", "synthetic_wlasl", "test")
+        assert record.samples["evaluated"] == record.samples["nominal"] == 48
+        assert 0.0 <= record.metrics["per_instance_top1"] <= record.metrics["per_instance_top5"] <= 100.0
+    assert len(result.isolated_training.history) == 1 and result.isolated_training.official.is_file()
+    records = [r for r in records if r.task == "continuous"]
     assert sorted(r.split for r in records) == ["dev", "test"]
     for record in records:
         assert (record.kind, record.task, record.model, record.dataset) == (
@@ -27,6 +36,12 @@ def test_demo_pipeline_writes_records_the_report_reads(tmp_path):
     report = runner.invoke(app, ["report", str(tmp_path / "results"), "--csv"])
     assert report.exit_code == 0, report.output
     assert "corrnet_tiny,synthetic_phoenix2014,dev,official" in report.output
+    assert "s3d_rgb_tiny,synthetic_wlasl,test,temporal3-rgb" in report.output
+    out = runner.invoke(app, ["eval", "--model", "s3d_rgb_tiny", "--dataset", "synthetic_wlasl", "--data-root",
+                              str(tmp_path / "wlasl-synthetic"), "--random-weights", "--limit", "3", "--views",
+                              "1view", "--results", str(tmp_path / "smoke")])
+    assert out.exit_code == 0, out.output
+    assert "3 of 3 samples evaluated" in out.output and "RANDOM WEIGHTS" in out.output
 
 
 def test_report_of_published_claims():

@@ -19,6 +19,8 @@ inter-modality mixup in training).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import torch.nn as nn
 
@@ -64,15 +66,17 @@ class SingleStreamS3D(_Heads):
     ``keypoint``. Official modules: ``visual_backbone`` + ``visual_head``, or ``visual_backbone_keypoint`` +
     ``visual_head_keypoint``."""
 
-    def __init__(self, num_classes: int, stream: str = "rgb", keypoint_channels: int = KEYPOINT_CHANNELS):
+    def __init__(self, num_classes: int, stream: str = "rgb", keypoint_channels: int = KEYPOINT_CHANNELS,
+                 width: int = 1):
         super().__init__()
         if stream not in ("rgb", "keypoint"):
             raise ValueError(f"stream must be 'rgb' or 'keypoint', not {stream!r}")
         suffix = "" if stream == "rgb" else "_keypoint"
         self.stream, self.inputs = stream, (stream,)
         self.HEADS = {stream: f"visual_head{suffix}"}
-        setattr(self, f"visual_backbone{suffix}", S3DBackbone(3 if stream == "rgb" else keypoint_channels))
-        setattr(self, f"visual_head{suffix}", GlossHead(FEATURES, num_classes))
+        backbone = S3DBackbone(3 if stream == "rgb" else keypoint_channels, width=width)
+        setattr(self, f"visual_backbone{suffix}", backbone)
+        setattr(self, f"visual_head{suffix}", GlossHead(backbone.out_channels, num_classes))
 
     def forward(self, rgb: torch.Tensor | None = None, keypoint: torch.Tensor | None = None,
                 return_features: bool = False) -> dict:
@@ -158,9 +162,9 @@ class NLASLR(_Heads):
         return out
 
 
-def build_s3d_rgb(num_classes: int) -> SingleStreamS3D:
-    """Single-stream S3D on RGB clips."""
-    return SingleStreamS3D(num_classes, "rgb")
+def build_s3d_rgb(num_classes: int, width: int = 1) -> SingleStreamS3D:
+    """Single-stream S3D on RGB clips (``width`` > 1 divides the channels: reduced models for CPU demos)."""
+    return SingleStreamS3D(num_classes, "rgb", width=width)
 
 
 def build_s3d_pose(num_classes: int, keypoint_channels: int = KEYPOINT_CHANNELS) -> SingleStreamS3D:
@@ -238,10 +242,12 @@ def _protocol(frames: int, outputs: tuple[str, ...], reported: str | None) -> Is
 
 def _card(name: str, build, streams: tuple[str, ...], protocol: IsolatedProtocol, training, classifier: str,
           checkpoints=(), notes: tuple[str, ...] = (), short_window: tuple[int, int] | None = None,
-          **extra) -> ModelCard:
+          size: int | None = None, **extra) -> ModelCard:
+    spec = stream_input(streams, short_window)
     return register_model(ModelCard(
         name=name, paper=PAPER, url=URL, code=CODE, task="isolated", build=build,
-        input=stream_input(streams, short_window), protocol=protocol, training=training, temporal_layout=(),
+        input=replace(spec, frame_size=size, crop=size) if size else spec, protocol=protocol, training=training,
+        temporal_layout=(),
         checkpoints=checkpoints, checkpoint_key="model_state", key_prefix="recognition_network.",
         classifier_key=f"{classifier}.gloss_output_layer.weight", notes=COMMON_NOTES + notes, **extra))
 
@@ -268,3 +274,23 @@ CARD = _card(
            "temporal3; to be confirmed against the paper).",
            "NMFs-CSL (1067 classes) has no word-embedding layers (contras_setting: null) and heatmaps from "
            "512x512 keypoint coordinates on a 256 grid."))
+
+
+def build_s3d_rgb_tiny(num_classes: int, width: int = 8, bn_momentum: float = 0.1) -> SingleStreamS3D:
+    """The RGB S3D at 1/8 width, for CPU demos and tests (64x64 clips of 16 frames)."""
+    model = build_s3d_rgb(num_classes, width)
+    for module in model.modules():  # from scratch, the released momentum (0.001) leaves the running stats unfit
+        if isinstance(module, nn.BatchNorm3d):
+            module.momentum = bn_momentum
+    return model
+
+
+TINY = _card(
+    "s3d_rgb_tiny", build_s3d_rgb_tiny, ("rgb",), _protocol(16, ("rgb",), "rgb"),
+    replace(SINGLE_STREAM, init_from=(), epochs=40, batch_size=8, lr=3e-3, cosine_t_max=40, color_jitter_p=0.0,
+            crop_scale=(0.9, 1.0)),
+    "visual_head", size=64,
+    notes=("NLA-SLR's first-stage S3D at 1/8 width on 64x64 clips of 16 frames, trained from scratch: the embedded "
+           "default of bench demo (not a published model).",
+           "BatchNorm momentum 0.1 instead of the released 0.001, whose running statistics suit Kinetics-400 "
+           "initialisation but stay unfit after a short training from scratch."))

@@ -94,7 +94,7 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
     metadata = {"card": card.name, "num_classes": len(vocabulary), "vocabulary_sha256": vocabulary_sha256(vocabulary),
                 "dataset": cfg.dataset, "variant": {k: list(v) if isinstance(v, tuple) else v
                                                     for k, v in cfg.variant.items()}}
-    history, start_epoch = _resume(out, model, optimizer, scheduler, read_checkpoint, log)
+    history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
 
     train = [s for s in dataset.samples("train") if dataset.frame_paths(s)]
     dev = [s for s in dataset.samples(cfg.eval_split) if dataset.frame_paths(s)]
@@ -164,7 +164,7 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
     return TrainResult(out / "best.safetensors", out / "last.safetensors", history, best)
 
 
-def _resume(out: Path, model, optimizer, scheduler, read_checkpoint, log: Log) -> tuple[list[dict], int]:
+def resume_run(out: Path, model, optimizer, scheduler, read_checkpoint, log: Log) -> tuple[list[dict], int]:
     """Continue after the last finished epoch when ``out`` holds one (weights, optimizer, scheduler, history)."""
     import torch
 

@@ -87,21 +87,25 @@ class S3D(nn.Module):
     BatchNorms stay in eval mode when the model is put in training mode.
     """
 
-    def __init__(self, in_channels: int = 3, use_block: int = 5, freeze_block: int = 0):
+    def __init__(self, in_channels: int = 3, use_block: int = 5, freeze_block: int = 0, width: int = 1):
+        """``width`` divides every channel count (1: the released model; larger: reduced models for CPU demos)."""
         super().__init__()
-        layers: list[nn.Module] = [SepConv3d(in_channels, 64, 7, 2, 3)]
+        w = lambda n: n // width  # noqa: E731
+        mixed = {k: (w(i), w(b0), (w(b1[0]), w(b1[1])), (w(b2[0]), w(b2[1])), w(b3))
+                 for k, (i, b0, b1, b2, b3) in MIXED.items()}
+        layers: list[nn.Module] = [SepConv3d(in_channels, w(64), 7, 2, 3)]
         if use_block >= 2:
-            layers += [nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)), BasicConv3d(64, 64, 1),
-                       SepConv3d(64, 192, 3, 1, 1)]
+            layers += [nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)), BasicConv3d(w(64), w(64), 1),
+                       SepConv3d(w(64), w(192), 3, 1, 1)]
         if use_block >= 3:
-            layers += [nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)), Mixed(*MIXED["3b"]), Mixed(*MIXED["3c"])]
+            layers += [nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)), Mixed(*mixed["3b"]), Mixed(*mixed["3c"])]
         if use_block >= 4:
-            layers += [nn.MaxPool3d(3, 2, 1)] + [Mixed(*MIXED[f"4{c}"]) for c in "bcdef"]
+            layers += [nn.MaxPool3d(3, 2, 1)] + [Mixed(*mixed[f"4{c}"]) for c in "bcdef"]
         if use_block >= 5:
-            layers += [nn.MaxPool3d(2, 2, 0), Mixed(*MIXED["5b"]), Mixed(*MIXED["5c"])]
+            layers += [nn.MaxPool3d(2, 2, 0), Mixed(*mixed["5b"]), Mixed(*mixed["5c"])]
         self.base = nn.Sequential(*layers)
         self.use_block = use_block
-        self.out_channels = BLOCK_CHANNELS[use_block]
+        self.out_channels = w(BLOCK_CHANNELS[use_block])
         self.frozen = list(self.base[:BLOCK_END[freeze_block] + 1]) if freeze_block > 0 else []
         for module in self.frozen:
             module.requires_grad_(False)
@@ -119,9 +123,9 @@ class S3D(nn.Module):
 class S3DBackbone(nn.Module):
     """The official ``S3D_backbone`` wrapper: only adds the ``backbone.`` level to the keys."""
 
-    def __init__(self, in_channels: int = 3, use_block: int = 5, freeze_block: int = 0):
+    def __init__(self, in_channels: int = 3, use_block: int = 5, freeze_block: int = 0, width: int = 1):
         super().__init__()
-        self.backbone = S3D(in_channels, use_block, freeze_block)
+        self.backbone = S3D(in_channels, use_block, freeze_block, width)
         self.out_channels = self.backbone.out_channels
 
     @property

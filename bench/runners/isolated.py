@@ -1,0 +1,272 @@
+"""``bench eval`` for isolated SLR: the official views of any ISLR card, every output, resumable, recorded.
+
+Per sample: the official frame count -> the windows of every view protocol of the card (``1view``, ``temporal3``;
+each window read once) -> the streams the model reads (RGB clips; keypoint heatmaps from the keypoint file) ->
+the model -> softmax of every recorded output -> per protocol, the mean of its views' softmax. What is kept per
+sample is compact: each (protocol, output)'s label rank and top-10 classes with probabilities, appended per batch
+to ``scores.jsonl`` (an interrupted run resumes from it); metrics are computed from the ranks, so a report can
+recompute any top-k and confusion analysis without the model. Samples without a readable video are counted and
+listed: results read "2878 of 2879 evaluated".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bench.data import get_dataset
+from bench.data.keypoints import heatmap_input
+from bench.data.views import VIEW_PROTOCOLS, eval_views, rgb_test_transform
+from bench.io.atomic import atomic_open
+from bench.metrics import TopKCounts
+from bench.records import ResultRecord, collect_provenance, record_path, write_record
+
+Progress = Callable[[int, int], None]
+TOP = 10  # classes kept per sample and output, for confusion analyses
+
+
+@dataclass
+class IsolatedEval:
+    model: str
+    dataset: str
+    split: str
+    data_root: Path
+    checkpoint: str | None = None
+    keypoints: Path | None = None  # the keypoint pickle, for models with a keypoint stream
+    results_dir: Path = Path("results/runs")
+    views: tuple[str, ...] | None = None  # default: the card's protocols
+    batch_size: int = 4  # clips (views) per forward
+    device: str = "cpu"
+    amp: bool = False
+    trust_checkpoint: bool = False
+    random_weights: bool = False
+    limit: int | None = None
+    restart: bool = False
+    workers: int = 2
+
+
+@dataclass
+class IsolatedResult:
+    records: list[Path]
+    run_dir: Path
+    metrics: dict[str, dict[str, float]]
+    evaluated: int
+    nominal: int
+    not_evaluated: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> IsolatedResult:
+    from zoo.cards import get_card
+    from zoo.loader import load_model
+
+    start = time.perf_counter()
+    card = get_card(cfg.model)
+    if card.task != "isolated":
+        raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
+    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root)
+    classes = dataset.classes()
+    if cfg.checkpoint is None and not cfg.random_weights:
+        raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "
+                         "measure an untrained network on purpose)")
+    loaded = load_model(cfg.model, cfg.checkpoint, num_classes=len(classes), trust=cfg.trust_checkpoint)
+    model = loaded.model.to(cfg.device).eval()
+    streams = tuple(getattr(model, "inputs", ("rgb",)))
+    table = _keypoints(cfg, streams)
+
+    samples = dataset.samples(cfg.split)[: cfg.limit or None]
+    integrity = dataset.integrity(cfg.split)
+    present = set(integrity.present_ids)
+    runnable = [s for s in samples if s.id in present]
+    protocols = tuple(cfg.views or card.protocol.views)
+    for name in protocols:
+        if name not in VIEW_PROTOCOLS:
+            raise ValueError(f"unknown view protocol {name!r}: expected one of {', '.join(VIEW_PROTOCOLS)}")
+
+    tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
+    run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
+    done = _resume(run_dir, _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
+    todo = [s for s in runnable if s.id not in done]
+    failed: list[str] = []
+
+    def prepare(sample):
+        try:
+            return sample, _clips(sample, dataset, protocols, streams, table, card, cfg.device)
+        except Exception as err:  # a video that does not decode: counted as unreadable
+            return sample, err
+
+    count = len(runnable) - len(todo)
+    with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(run_dir / "scores.jsonl", "a",
+                                                                 encoding="utf-8") as log:
+        for sample, clips in pool.map(prepare, todo):
+            if isinstance(clips, Exception):
+                failed.append(sample.id)
+            else:
+                row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
+                                   cfg.device, cfg.amp)
+                done[sample.id] = row
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+            count += 1
+            if progress:
+                progress(count, len(runnable))
+
+    evaluated = [done[s.id] for s in samples if s.id in done]
+    metrics = _metrics(evaluated, len(classes), card.protocol.ks)
+    not_evaluated = {"missing": [i for i in integrity.missing_ids if i in {s.id for s in samples}],
+                     "unreadable": sorted(({*integrity.unreadable_ids} | set(failed)) & {s.id for s in samples})}
+    notes = ["RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network"] if cfg.random_weights else []
+    if cfg.limit:
+        notes.append(f"limited to the first {cfg.limit} samples of the split")
+    records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
+                             time.perf_counter() - start, run_dir)
+    return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes)
+
+
+def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
+    if not any(s.startswith("keypoint") for s in streams):
+        return None
+    if cfg.keypoints is None:
+        raise ValueError(f"{cfg.model} reads keypoint heatmaps: pass --keypoints FILE.pkl ({{video: [T, 133, 3]}})")
+    from bench.data.keypoints import KeypointTable
+
+    return KeypointTable.load(cfg.keypoints)
+
+
+def _clips(sample, dataset, protocols, streams, table, card, device, read_views=None) -> dict:
+    """The model inputs of every window of ``protocols``: ``{(position, pad): {stream: tensor}}``.
+
+    ``read_views(sample, views)`` reads the windows' frames (default: the dataset's decoder; training passes a
+    cache)."""
+    windows = {}
+    for protocol in protocols:  # 1view's window is temporal3's third: read it once
+        for view in eval_views(dataset.frame_count(sample), protocol, card.protocol.frames):
+            windows.setdefault((view.name, view.pad), view)
+    views = list(windows.values())
+    clips = [{} for _ in views]
+    if "rgb" in streams:
+        read = read_views or dataset.read_views
+        for clip, frames in zip(clips, read(sample, views)):
+            clip["rgb"] = rgb_test_transform(frames, size=card.input.crop, pre_resize=dataset.rgb_pre_resize)
+    if table is not None:
+        name = dataset.keypoint_name(sample)
+        for clip, points in zip(clips, table.views(name, views)):
+            clip["keypoint"] = heatmap_input(points, raw_size=dataset.keypoint_frame_size,
+                                             map_size=(heatmap_grid(card, dataset),) * 2, size=card.input.heatmap_size,
+                                             device=device).cpu()
+    return {(v.name, v.pad): c for v, c in zip(views, clips)}
+
+
+def heatmap_grid(card, dataset) -> int:
+    """The side of the Gaussian grid of the card's heatmaps for this dataset (NLA-SLR: 256)."""
+    grids = getattr(card.input, "heatmap_grid", {}) or {}
+    return int(grids.get(dataset.name, grids.get("default", 256)))
+
+
+def score_sample(model, sample, clips, protocols, outputs, batch_size: int, device: str, amp: bool) -> dict:
+    """Forward the sample's windows; per protocol and output, the label's rank and the top classes."""
+    import torch
+
+    keys = list(clips)
+    probs: dict[str, list] = {}
+    for i in range(0, len(keys), batch_size):
+        batch = keys[i:i + batch_size]
+        inputs = {s: torch.stack([clips[k][s] for k in batch]).to(device) for s in clips[batch[0]]}
+        with torch.no_grad(), torch.autocast(device_type=torch.device(device).type, enabled=amp):
+            out = model(**inputs)
+        for name, logits in out.items():
+            if name != "features":
+                probs.setdefault(name, []).append(logits.float().softmax(-1).cpu())
+    probs = {name: torch.cat(parts).numpy() for name, parts in probs.items()}  # [windows, C]
+    chosen = [o for o in outputs if o in probs] or list(probs)
+    row = {"id": sample.id, "label": int(sample.label), "windows": len(keys), "ranks": {}, "top": {}}
+    for protocol in protocols:
+        index = [keys.index(w) for w in _protocol_windows(clips, protocol)]
+        for output in chosen:
+            fused = probs[output][index].mean(axis=0)  # softmax averaged over the protocol's views
+            key = f"{protocol}/{output}"
+            row["ranks"][key] = int((fused >= fused[sample.label]).sum() - 1)  # ties count against the label
+            top = np.argsort(-fused, kind="stable")[:TOP]
+            row["top"][key] = [[int(c), round(float(fused[c]), 6)] for c in top]
+    return row
+
+
+def _protocol_windows(clips: dict, protocol: str) -> list[tuple[str, tuple[int, int]]]:
+    """The window keys of ``protocol`` among a sample's windows, in the protocol's order."""
+    order = [position for position, _ in VIEW_PROTOCOLS[protocol]]
+    return sorted([k for k in clips if k[0] in order], key=lambda k: order.index(k[0]))[: len(order)]
+
+
+def _metrics(rows: list[dict], num_classes: int, ks) -> dict[str, dict[str, float]]:
+    out = {}
+    for key in (rows[0]["ranks"] if rows else {}):
+        counts = TopKCounts.from_ranks([r["ranks"][key] for r in rows], [r["label"] for r in rows], num_classes, ks)
+        result = counts.compute()
+        out[key] = {k: float(v) for k, v in result.items() if k.startswith("per_")}
+        out[key]["classes_counted"] = result.get("classes_counted", 0)
+    return out
+
+
+def _fingerprint(cfg, loaded, protocols, samples) -> str:
+    parts = [cfg.model, cfg.dataset, cfg.split, loaded.checkpoint.sha256 if loaded.checkpoint else "random",
+             ",".join(protocols), str(cfg.keypoints), *[s.id for s in samples]]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _resume(run_dir: Path, fingerprint: str, restart: bool) -> dict[str, dict]:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state, log = run_dir / "state.txt", run_dir / "scores.jsonl"
+    if state.exists() and not restart and state.read_text().strip() != fingerprint:
+        raise ValueError(f"{run_dir}: holds a different evaluation (checkpoint, views or samples changed); "
+                         "pass --restart to start it over")
+    if restart or not state.exists() or not log.exists():
+        log.unlink(missing_ok=True)
+        with atomic_open(state) as handle:
+            handle.write(fingerprint + "\n")
+        return {}
+    done = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            break  # cut by the interruption: redone
+        done[row["id"]] = row
+    with atomic_open(log) as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in done.values())
+    return done
+
+
+def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated, notes, seconds,
+                   run_dir) -> list[Path]:
+    """One record per (view protocol, output): each is one leaderboard row."""
+    paths = []
+    missing_ids = sorted({i for ids in not_evaluated.values() for i in ids})
+    reported = (card.protocol.reported_view, card.protocol.reported_output)
+    for key, values in metrics.items():
+        protocol, output = key.split("/")
+        record = ResultRecord(
+            kind="run", model=cfg.model, dataset=cfg.dataset, split=cfg.split, task="isolated",
+            protocol={"tag": f"{protocol}-{output}" + ("-random" if cfg.random_weights else "")
+                      + (f"-first{cfg.limit}" if cfg.limit else ""),
+                      "views": protocol, "output": output, "fusion": card.protocol.fusion,
+                      "frames": card.protocol.frames, "precision": "amp" if cfg.amp else "fp32",
+                      "paper_reports": protocol == reported[0] and reported[1] in (None, output)},
+            metrics={k: v for k, v in values.items() if k.startswith("per_")},
+            decimals={k: 2 for k in values if k.startswith("per_")},
+            samples={"nominal": len(samples), "evaluated": evaluated, "missing": len(samples) - evaluated,
+                     "missing_ids": missing_ids},
+            provenance=collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device, seconds),
+            notes=notes + ([] if reported[1] else ["the paper does not say which output its table reports"]),
+            extra={"not_evaluated": not_evaluated, "classes_counted": values.get("classes_counted"),
+                   "scores": str(run_dir / "scores.jsonl"),
+                   "checkpoint": loaded.checkpoint.source if loaded.checkpoint else None},
+        )
+        paths.append(write_record(record, cfg.results_dir))
+    return paths

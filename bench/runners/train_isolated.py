@@ -1,0 +1,278 @@
+"""``bench train`` for isolated SLR: one stage of NLA-SLR's chain with the card's recipe, resumable, validated.
+
+Per epoch, as ``NLA-SLR/training.py``: the cosine schedule steps first; batches of shuffled training clips, each a
+random window of the card's frame count (short clips edge-padded); per batch the augmentations of
+:mod:`bench.data.augment` (colour jitter with p, one random resized crop box for every stream), mixup with p, the
+recipe's loss on every head (:func:`bench.runners.islr_losses.nla_slr_loss`: CE, uniform or language-aware label
+smoothing, inter-modality mixup with its decaying weight), Adam, then the EMA of the gloss layers. After each
+epoch: per-instance top-1 of the 1-view protocol on the validation split, of the card's first output (the official
+selection score). Checkpoints: ours (``last``/``best.safetensors``) and ``best.ckpt`` in the official layout.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from bench.data import get_dataset
+from bench.io.atomic import atomic_open
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class IsolatedTrainConfig:
+    model: str
+    dataset: str
+    data_root: Path
+    out_dir: Path
+    keypoints: Path | None = None  # the keypoint pickle, for models with a keypoint stream
+    word_vectors: Path | None = None  # gloss vectors (fastText .vec/.bin or {gloss: vector} pickle) where needed
+    epochs: int | None = None  # None: the recipe's
+    batch_size: int | None = None
+    lr: float | None = None
+    device: str = "cpu"
+    seed: int | None = None  # None: the recipe's
+    eval_split: str = "val"
+    cache_frames: bool = False  # keep decoded clips in memory (small datasets)
+    variant: dict[str, Any] = field(default_factory=dict)
+    init: str | None = None  # a checkpoint to start from (weights only)
+    eval_batch_size: int = 8
+
+
+@dataclass
+class IsolatedTrainResult:
+    best: Path
+    last: Path
+    official: Path
+    history: list[dict]
+    best_top1: float
+
+
+def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainResult:
+    import torch
+
+    from bench.runners.islr_losses import ema_beta, mixup_streams, nla_slr_loss, update_gloss_ema_
+    from bench.runners.training import resume_run
+    from zoo.cards import get_card
+    from zoo.checkpoints import export_official, read_checkpoint, save_checkpoint, vocabulary_sha256
+    from zoo.loader import load_model
+
+    card = get_card(cfg.model)
+    if card.task != "isolated":
+        raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner trains isolated SLR")
+    recipe = card.training.for_dataset(cfg.dataset)
+    epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
+    seed = recipe.seed if cfg.seed is None else cfg.seed
+    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root)
+    classes = dataset.classes()
+    torch.manual_seed(seed)
+    model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)
+    if recipe.init_from and cfg.init is None:
+        log(f"note: training from scratch; the paper starts this stage from {', '.join(recipe.init_from)} (--init)")
+    streams = tuple(model.inputs)
+    table = _keypoints(cfg, streams)
+    vectors, similarity = _word_vectors(cfg, recipe, model, classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=recipe.betas, eps=recipe.adam_eps,
+                                 weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.cosine_t_max, eta_min=0)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metadata = {"card": card.name, "num_classes": len(classes), "vocabulary_sha256": vocabulary_sha256(classes),
+                "dataset": cfg.dataset, "variant": cfg.variant}
+    history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
+
+    train, val = _present(dataset, "train", log), _present(dataset, cfg.eval_split, log)
+    clips = ClipReader(dataset, cfg.cache_frames)
+    batches = BatchMaker(dataset, card, recipe, clips, table, cfg.device)
+    output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
+    for epoch in range(start_epoch, epochs):
+        began = time.perf_counter()
+        with warnings.catch_warnings():  # torch warns about this order; it is the official one
+            warnings.simplefilter("ignore", UserWarning)
+            scheduler.step()  # the official loop steps the cosine schedule at the start of every epoch
+        rng, nprng = random.Random(seed * 1000 + epoch), np.random.default_rng(seed * 1000 + epoch)
+        torch.manual_seed(seed * 1000 + epoch)  # the same epoch after a resume
+        order = train[:]
+        rng.shuffle(order)
+        model.train()
+        losses = []
+        for i in range(0, len(order) - batch_size + 1, batch_size):  # the last partial batch is dropped
+            batch = order[i:i + batch_size]
+            inputs = batches.make(batch, rng, nprng)
+            labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=cfg.device)
+            names = list(inputs)
+            mixed, mixup = mixup_streams([inputs[n] for n in names], labels, recipe.mixup_p, recipe.mixup_alpha, nprng)
+            result = model(**dict(zip(names, mixed)), return_features=True)
+            loss, _ = nla_slr_loss(model, result, labels, mixup, epoch, smoothing=recipe.label_smoothing,
+                                   eps=recipe.smoothing_eps, tau=recipe.smoothing_tau, similarity=similarity,
+                                   word_vectors=vectors, inter_modality=recipe.inter_modality_weight,
+                                   topk=recipe.inter_modality_topk)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if recipe.ema_beta is not None:
+                update_gloss_ema_(model, ema_beta(epoch, epochs, recipe.ema_beta))
+            losses.append(float(loss.detach()))
+        top1 = validate(model, dataset, val, card, clips, table, output, cfg.device, cfg.eval_batch_size)
+        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
+                 f"{cfg.eval_split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
+                 "seconds": round(time.perf_counter() - began, 1)}
+        history.append(entry)
+        best = max(h[f"{cfg.eval_split}_top1"] for h in history)
+        state = model.state_dict()
+        save_checkpoint(out / "last.safetensors", state, {**metadata, "epoch": epoch + 1, "top1": top1})
+        if top1 >= best:
+            save_checkpoint(out / "best.safetensors", state, {**metadata, "epoch": epoch + 1, "top1": top1})
+            export_official(out / "best.ckpt", state, card.checkpoint_key, epoch, card.key_prefix)
+        torch.save({"epoch": epoch + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                   out / "last-optimizer.pt")
+        with atomic_open(out / "history.jsonl") as handle:
+            handle.writelines(json.dumps(h) + "\n" for h in history)
+        log(f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.3f}, {cfg.eval_split} top-1 {top1:.1f}% "
+            f"(best {best:.1f}%), {entry['seconds']} s")
+    best = max((h[f"{cfg.eval_split}_top1"] for h in history), default=float("nan"))
+    return IsolatedTrainResult(out / "best.safetensors", out / "last.safetensors", out / "best.ckpt", history, best)
+
+
+class ClipReader:
+    """Frames of temporal views, optionally from whole clips decoded once and kept in memory."""
+
+    def __init__(self, dataset, cache: bool):
+        self.dataset, self.cache, self.clips = dataset, cache, {}
+
+    def __call__(self, sample, views) -> list[np.ndarray]:
+        from bench.data.views import pad_edges
+
+        if not self.cache:
+            return self.dataset.read_views(sample, views)
+        if sample.id not in self.clips:
+            self.clips[sample.id] = self.dataset.read_frames(sample, np.arange(self.dataset.frame_count(sample)))
+        frames = self.clips[sample.id]
+        return [pad_edges(frames[list(v.indices)], v.pad) for v in views]
+
+
+class BatchMaker:
+    """Training inputs of a batch: ``{stream: [B, C, T, S, S]}`` for the model's streams, augmented per batch."""
+
+    def __init__(self, dataset, card, recipe, clips: ClipReader, table, device: str):
+        self.dataset, self.card, self.recipe, self.clips, self.table, self.device = \
+            dataset, card, recipe, clips, table, device
+        self.frames = card.protocol.frames
+
+    def make(self, batch, rng: random.Random, nprng: np.random.Generator) -> dict:
+        import torch
+
+        from bench.data.augment import color_jitter, resized_crop, resized_crop_box, scale_box
+        from bench.data.views import short_window, train_window
+
+        recipe, spec, streams = self.recipe, self.card.input, self.card.input.streams
+        views = [train_window(self.dataset.frame_count(s), nprng, self.frames) for s in batch]
+        low = short_window(self.frames, nprng) if recipe.short_window_start is not None else None
+        out, box, rgb_hw = {}, None, None
+        if "rgb" in streams:
+            video = torch.from_numpy(np.stack([self.clips(s, [v])[0] for s, v in zip(batch, views)]))
+            video = video.permute(0, 1, 4, 2, 3).float()  # B, T, 3, H, W
+            if self.dataset.rgb_pre_resize is not None:
+                video = resized_crop(video, (0, 0, *video.shape[-2:]), self.dataset.rgb_pre_resize[0])
+            video = video / 255
+            rgb_hw = video.shape[-2:]
+            jitter = recipe.color_jitter_p > 0 and rng.random() < recipe.color_jitter_p
+            low_video = video[:, low] if low is not None else None
+            if jitter:  # the official code jitters each RGB stream with its own draw
+                video = color_jitter(video, rng, *recipe.color_jitter)
+                low_video = color_jitter(low_video, rng, *recipe.color_jitter) if low_video is not None else None
+            box = resized_crop_box(*rgb_hw, recipe.crop_scale, recipe.crop_ratio, rng)
+            out["rgb"] = _rgb(resized_crop(video, box, spec.crop))
+            if low_video is not None:
+                out["rgb_low"] = _rgb(resized_crop(low_video, box, spec.crop))
+        if "keypoint" in streams:
+            from bench.runners.isolated import heatmap_grid
+
+            grid = heatmap_grid(self.card, self.dataset)
+            if box is None:
+                box = resized_crop_box(grid, grid, recipe.crop_scale, recipe.crop_ratio, rng)
+            else:
+                box = scale_box(box, grid / rgb_hw[0], grid / rgb_hw[1])
+            maps = torch.stack([self._heatmaps(s, v, grid, box) for s, v in zip(batch, views)])  # B, P, T, S, S
+            out["keypoint"] = maps
+            if low is not None:
+                out["keypoint_low"] = maps[:, :, low]
+        return {k: v.to(self.device) for k, v in out.items()}
+
+    def _heatmaps(self, sample, view, grid: int, box):
+        import torch
+
+        from bench.data.augment import resized_crop
+        from bench.data.keypoints import gaussian_heatmaps
+
+        points = torch.from_numpy(self.table.views(self.dataset.keypoint_name(sample), [view])[0])
+        size = self.card.input.heatmap_size
+        parts = [resized_crop(gaussian_heatmaps(chunk.to(self.device), self.dataset.keypoint_frame_size, (grid, grid),
+                                                self.card.input.heatmap_sigma), box, size).cpu()
+                 for chunk in torch.split(points, 8)]  # frames in chunks: a 256 grid of 63 points is 16 MB a frame
+        return ((torch.cat(parts) - 0.5) / 0.5).permute(1, 0, 2, 3)
+
+
+def _rgb(video):
+    """[B, T, 3, S, S] RGB in [0, 1] -> [B, 3, T, S, S] BGR in [-1, 1], as the official preprocessing."""
+    return ((video[:, :, [2, 1, 0]] - 0.5) / 0.5).permute(0, 2, 1, 3, 4).contiguous()
+
+
+def validate(model, dataset, samples, card, clips: ClipReader, table, output: str, device: str,
+             batch_size: int) -> float:
+    """Per-instance top-1 (percent) of ``output`` under the 1-view protocol."""
+    import torch
+
+    from bench.runners.isolated import _clips, score_sample
+
+    model.eval()
+    streams = tuple(model.inputs)
+    hits = 0
+    with torch.no_grad():
+        for sample in samples:
+            inputs = _clips(sample, dataset, ("1view",), streams, table, card, device, read_views=clips)
+            row = score_sample(model, sample, inputs, ("1view",), (output,), batch_size, device, False)
+            hits += row["ranks"][f"1view/{output}"] == 0
+    return 100.0 * hits / max(1, len(samples))
+
+
+def _present(dataset, split: str, log: Log) -> list:
+    integrity = dataset.integrity(split)
+    present = set(integrity.present_ids)
+    if integrity.missing or integrity.unreadable:
+        log(f"{split}: {integrity.summary()}")
+    return [s for s in dataset.samples(split) if s.id in present]
+
+
+def _keypoints(cfg: IsolatedTrainConfig, streams: tuple[str, ...]):
+    if not any(s.startswith("keypoint") for s in streams):
+        return None
+    if cfg.keypoints is None:
+        raise ValueError(f"{cfg.model} reads keypoint heatmaps: pass --keypoints FILE.pkl ({{video: [T, 133, 3]}})")
+    from bench.data.keypoints import KeypointTable
+
+    return KeypointTable.load(cfg.keypoints)
+
+
+def _word_vectors(cfg: IsolatedTrainConfig, recipe, model, classes):
+    """Gloss vectors in class order and their similarity, when the recipe's losses need them."""
+    heads_with_words = any(getattr(model.head(n), "word_dim", None) for n in model.head_names())
+    if recipe.label_smoothing != "language" and not (recipe.inter_modality_weight and heads_with_words):
+        return None, None
+    if cfg.word_vectors is None:
+        raise ValueError(f"{cfg.model}'s recipe on {cfg.dataset} uses gloss word vectors (language-aware label "
+                         "smoothing / inter-modality mixup): pass --word-vectors (fastText .vec/.bin or a "
+                         "{gloss: vector} pickle)")
+    from bench.io.word_vectors import read_word_vectors
+    from bench.runners.islr_losses import gloss_similarity
+
+    vectors = read_word_vectors(cfg.word_vectors, classes)
+    return vectors, gloss_similarity(vectors)
