@@ -15,8 +15,6 @@ from zoo.loader import load_model
 runner = CliRunner()
 RENAMED = ("visual_head_fuse.word_emb_mapper.weight", "visual_head_fuse.word_mapper.weight")
 RESHAPED = "visual_backbone_fourstream.rgb_low2high.2.conv.weight"  # official [480, 480, 3, 1, 1]
-# bench.console.card_summary reads protocol.decoder, which an IsolatedProtocol does not have: until it renders
-# isolated-SLR cards, these CLI tests fail as expected (strict: remove the mark when they pass)
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +60,27 @@ def test_a_key_outside_the_prefix_is_refused(official, tmp_path):
         load_model("nla_slr", str(path), num_classes=2000)
 
 
-
 def test_inspect_exits_0_on_the_official_layout(official):
     _, _, path, _ = official
     out = runner.invoke(app, ["inspect", "--model", "nla_slr", "--checkpoint", str(path)])
     assert out.exit_code == 0, out.output
     assert "strict load: OK (1922 tensors" in out.output
 
+
+@pytest.mark.parametrize("card, manifest", [("vknet64", "vknet64_wlasl2000"), ("s3d_rgb64", "s3d_rgb64_wlasl2000"),
+                                            ("s3d_pose64", "s3d_pose64_wlasl2000")])
+def test_inspect_every_stage_manifest(reference, tmp_path, card, manifest):
+    state = official_islr_state(read_manifest(reference / "checkpoints" / f"{manifest}.tsv"))
+    path = save_official_best(tmp_path / "best.ckpt", state)
+    out = runner.invoke(app, ["inspect", "--model", card, "--checkpoint", str(path)])
+    assert out.exit_code == 0, out.output
+    assert f"strict load: OK ({len(state)} tensors" in out.output
+    renamed = dict(state)
+    key = next(k for k in renamed if "backbone" in k and k.endswith(".weight"))
+    renamed[key[:-len("weight")] + "kernel"] = renamed.pop(key)
+    out = runner.invoke(app, ["inspect", "--model", card, "--checkpoint",
+                              str(save_official_best(tmp_path / "renamed.ckpt", renamed))])
+    assert out.exit_code == 1 and f"missing from the checkpoint: {key[len(PREFIX):]}" in out.output
 
 
 def test_inspect_exits_1_naming_the_renamed_key_and_the_changed_shape(official):
