@@ -83,12 +83,7 @@ def eval_summary(result) -> Group:
         table.add_row(label, f"{s.wer:.{s.decimals}f}", *(f"{100 * s.total(k) / words:.1f}"
                                                          for k in ("substitutions", "deletions", "insertions")),
                       str(s.ref_words))
-    lines = [Text(f"{result.evaluated} of {result.nominal} samples evaluated", style="bold")]
-    for reason, ids in result.not_evaluated.items():
-        if ids:
-            shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-            lines.append(Text(f"  {reason.replace('_', ' ')}: {len(ids)} ({shown}), scored as empty hypotheses"))
-    lines += [Text(note, style="bold yellow") for note in result.notes]
+    lines = _sample_lines(result, "scored as empty hypotheses")
     lines.append(Text(f"record {result.record}\nhypotheses and CTM in {result.run_dir}"))
     return Group(table, *lines)
 
@@ -103,14 +98,19 @@ def isolated_summary(result) -> Group:
         table.add_column(key.replace("per_instance_", "inst. ").replace("per_class_", "class "), justify="right")
     for name, values in result.metrics.items():
         table.add_row(name, *(f"{values[k]:.2f}" for k in keys))
+    lines = _sample_lines(result, "not counted")
+    lines.append(Text(f"{len(result.records)} records, per-sample ranks and top classes in {result.run_dir}"))
+    return Group(table, *lines)
+
+
+def _sample_lines(result, treatment: str) -> list[Text]:
+    """"N of M samples evaluated", what happened to the others (a few ids each), and the run's notes."""
     lines = [Text(f"{result.evaluated} of {result.nominal} samples evaluated", style="bold")]
     for reason, ids in result.not_evaluated.items():
         if ids:
             shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-            lines.append(Text(f"  {reason}: {len(ids)} ({shown}), not counted"))
-    lines += [Text(note, style="bold yellow") for note in result.notes]
-    lines.append(Text(f"{len(result.records)} records, per-sample ranks and top classes in {result.run_dir}"))
-    return Group(table, *lines)
+            lines.append(Text(f"  {reason.replace('_', ' ')}: {len(ids)} ({shown}), {treatment}"))
+    return lines + [Text(note, style="bold yellow") for note in result.notes]
 
 
 def _protocol_line(protocol) -> str:

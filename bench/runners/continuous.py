@@ -12,7 +12,6 @@ listed, and scored as empty hypotheses: the WER is always over the whole split.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +27,7 @@ from bench.data.video import pad_batch, test_transform
 from bench.decoding import decode_glosses
 from bench.io.atomic import atomic_open
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
+from bench.runners.resume import fingerprint, resume_rows
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 from bench.scoring import WerScore, find_sclite, score
 
@@ -95,7 +95,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
 
     protocol = _protocol(cfg, card, loaded)
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, protocol).with_suffix("")
-    done = _resume(run_dir, _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
+    done = resume_rows(run_dir, "hypotheses.jsonl", _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
     with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as log:
         failed = decode_samples(model, card, runnable, lambda s: dataset.read_frames(s, _frame_size(card)), id_to_gloss,
                                 protocol, cfg.device, cfg.amp, cfg.workers, done, log, progress, cfg.dataset)
@@ -230,31 +230,7 @@ def _fingerprint(cfg, loaded, protocol, samples) -> str:
     """What must not change between an interrupted run and its resumption."""
     parts = [cfg.model, cfg.dataset, cfg.split, loaded.checkpoint.sha256 if loaded.checkpoint else "random",
              json.dumps(protocol, sort_keys=True), *[s.id for s in samples]]
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-
-
-def _resume(run_dir: Path, fingerprint: str, restart: bool) -> dict[str, dict]:
-    """Hypotheses already decoded by an interrupted run of the same evaluation (nothing when restarting)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    state, log = run_dir / "state.txt", run_dir / "hypotheses.jsonl"
-    if state.exists() and not restart and state.read_text().strip() != fingerprint:
-        raise ValueError(f"{run_dir}: holds a different evaluation (checkpoint, protocol or samples changed); "
-                         "pass --restart to start it over")
-    if restart or not state.exists() or not log.exists():
-        log.unlink(missing_ok=True)
-        with atomic_open(state) as handle:
-            handle.write(fingerprint + "\n")
-        return {}
-    done = {}
-    for line in log.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            break  # a line cut by the interruption: it and anything after it are redone
-        done[row["id"]] = row
-    with atomic_open(log) as handle:  # drop a cut line before appending to the log again
-        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values())
-    return done
+    return fingerprint(*parts)
 
 
 def _record(cfg, card, loaded, protocol, scores, reported, samples, evaluated, not_evaluated, notes, seconds,

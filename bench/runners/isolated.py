@@ -11,7 +11,6 @@ listed: results read "2878 of 2879 evaluated".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +23,8 @@ import numpy as np
 from bench.data import get_dataset
 from bench.data.keypoints import heatmap_input
 from bench.data.views import VIEW_PROTOCOLS, eval_views, rgb_test_transform
-from bench.io.atomic import atomic_open
 from bench.metrics import TopKCounts
+from bench.runners.resume import fingerprint, resume_rows
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 
 Progress = Callable[[int, int], None]
@@ -92,7 +91,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
 
     tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
-    done = _resume(run_dir, _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
+    done = resume_rows(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
     todo = [s for s in runnable if s.id not in done]
     failed: list[str] = []
 
@@ -217,30 +216,7 @@ def _metrics(rows: list[dict], num_classes: int, ks) -> dict[str, dict[str, floa
 def _fingerprint(cfg, loaded, protocols, samples) -> str:
     parts = [cfg.model, cfg.dataset, cfg.split, loaded.checkpoint.sha256 if loaded.checkpoint else "random",
              ",".join(protocols), str(cfg.keypoints), *[s.id for s in samples]]
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-
-
-def _resume(run_dir: Path, fingerprint: str, restart: bool) -> dict[str, dict]:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    state, log = run_dir / "state.txt", run_dir / "scores.jsonl"
-    if state.exists() and not restart and state.read_text().strip() != fingerprint:
-        raise ValueError(f"{run_dir}: holds a different evaluation (checkpoint, views or samples changed); "
-                         "pass --restart to start it over")
-    if restart or not state.exists() or not log.exists():
-        log.unlink(missing_ok=True)
-        with atomic_open(state) as handle:
-            handle.write(fingerprint + "\n")
-        return {}
-    done = {}
-    for line in log.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            break  # cut by the interruption: redone
-        done[row["id"]] = row
-    with atomic_open(log) as handle:
-        handle.writelines(json.dumps(row) + "\n" for row in done.values())
-    return done
+    return fingerprint(*parts)
 
 
 def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated, notes, seconds,

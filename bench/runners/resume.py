@@ -1,0 +1,38 @@
+"""Resumable evaluations: per-sample rows appended to a JSON-lines log, guarded by a fingerprint of the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from bench.io.atomic import atomic_open
+
+
+def fingerprint(*parts: str) -> str:
+    """What must not change between an interrupted run and its resumption (model, checkpoint, protocol, samples)."""
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def resume_rows(run_dir: Path, log_name: str, run_fingerprint: str, restart: bool) -> dict[str, dict]:
+    """Rows ``{id: row}`` already written by an interrupted run of the same evaluation (nothing when restarting)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state, log = run_dir / "state.txt", run_dir / log_name
+    if state.exists() and not restart and state.read_text().strip() != run_fingerprint:
+        raise ValueError(f"{run_dir}: holds a different evaluation (checkpoint, protocol or samples changed); "
+                         "pass --restart to start it over")
+    if restart or not state.exists() or not log.exists():
+        log.unlink(missing_ok=True)
+        with atomic_open(state) as handle:
+            handle.write(run_fingerprint + "\n")
+        return {}
+    done = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            break  # a line cut by the interruption: it and anything after it are redone
+        done[row["id"]] = row
+    with atomic_open(log) as handle:  # drop a cut line before appending to the log again
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values())
+    return done
