@@ -196,7 +196,7 @@ def train(
     init: str = typer.Option(None, help="start from this checkpoint's weights (same vocabulary)"),
     backbone_weights: str = typer.Option(None, help="the paper's pretrained backbone: torchvision resnet18 "
                                          "(resnet18-f37072fd.pth) for CorrNet/VAC, SLOWFAST_64x2_R101_50_50.pkl for "
-                                         "SlowFastSign"),
+                                         "SlowFastSign, S3D_kinetics400.pt for the NLA-SLR stages"),
     checkpoint_activations: bool = typer.Option(False, help="recompute backbone activations in backward "
                                                 "(less memory, same numbers)"),
     cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
@@ -211,11 +211,12 @@ def train(
     try:
         isolated = get_card(model).task == "isolated"
         if isolated:
-            if backbone_weights or checkpoint_activations or amp:
-                raise ValueError("--backbone-weights, --checkpoint-activations and --amp are continuous-SLR options; "
-                                 "isolated stages start from --init")
+            if checkpoint_activations or amp:
+                raise ValueError("--checkpoint-activations and --amp are continuous-SLR options (NLA-SLR trains "
+                                 "in fp32)")
             cfg = IsolatedTrainConfig(model, dataset, data_root, out, keypoints, word_vectors, epochs, batch_size, lr,
-                                      device, seed, cache_frames=cache_frames, init=init)
+                                      device, seed, cache_frames=cache_frames, init=init,
+                                      backbone_weights=backbone_weights)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,

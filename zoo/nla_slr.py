@@ -26,7 +26,7 @@ import torch.nn as nn
 
 from zoo.cards import CheckpointSource, IsolatedProtocol, ModelCard, register_model
 from zoo.layers.nla_heads import WORD_DIM, GlossHead
-from zoo.layers.s3d import S3DBackbone
+from zoo.layers.s3d import S3DBackbone, load_kinetics_s3d
 from zoo.layers.vknet import FourStreamS3D, TwoStreamS3D
 from zoo.nla_slr_recipes import NLA_SLR, SINGLE_STREAM, stream_input, vknet_recipe
 
@@ -244,6 +244,7 @@ def _card(name: str, build, streams: tuple[str, ...], protocol: IsolatedProtocol
           checkpoints=(), notes: tuple[str, ...] = (), short_window: tuple[int, int] | None = None,
           size: int | None = None, **extra) -> ModelCard:
     spec = stream_input(streams, short_window)
+    extra.setdefault("init_backbone", load_kinetics_s3d)  # --backbone-weights S3D_kinetics400.pt
     return register_model(ModelCard(
         name=name, paper=PAPER, url=URL, code=CODE, task="isolated", build=build,
         input=replace(spec, frame_size=size, crop=size) if size else spec, protocol=protocol, training=training,
@@ -289,7 +290,7 @@ TINY = _card(
     "s3d_rgb_tiny", build_s3d_rgb_tiny, ("rgb",), _protocol(16, ("rgb",), "rgb"),
     replace(SINGLE_STREAM, init_from=(), epochs=40, batch_size=8, lr=3e-3, cosine_t_max=40, color_jitter_p=0.0,
             crop_scale=(0.9, 1.0)),
-    "visual_head", size=64,
+    "visual_head", size=64, init_backbone=None,
     notes=("NLA-SLR's first-stage S3D at 1/8 width on 64x64 clips of 16 frames, trained from scratch: the embedded "
            "default of bench demo (not a published model).",
            "BatchNorm momentum 0.1 instead of the released 0.001, whose running statistics suit Kinetics-400 "

@@ -44,6 +44,7 @@ class IsolatedTrainConfig:
     cache_frames: bool = False  # keep decoded clips in memory (small datasets)
     variant: dict[str, Any] = field(default_factory=dict)
     init: str | None = None  # a checkpoint to start from (weights only)
+    backbone_weights: str | None = None  # S3D_kinetics400.pt for the stages that start from it (the card's hook)
     eval_batch_size: int = 8
 
 
@@ -75,8 +76,14 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
     classes = dataset.classes()
     torch.manual_seed(seed)
     model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)
-    if recipe.init_from and cfg.init is None:
-        log(f"note: training from scratch; the paper starts this stage from {', '.join(recipe.init_from)} (--init)")
+    if cfg.backbone_weights:
+        if card.init_backbone is None:
+            raise ValueError(f"{card.name} has no backbone initialisation; drop --backbone-weights")
+        for line in card.init_backbone(model, cfg.backbone_weights):
+            log(line)
+    elif recipe.init_from and cfg.init is None:
+        log(f"note: training from scratch; the paper starts this stage from {', '.join(recipe.init_from)} "
+            "(--init for a previous stage, --backbone-weights for s3d_kinetics400)")
     streams = tuple(model.inputs)
     table = _keypoints(cfg, streams)
     vectors, similarity = _word_vectors(cfg, recipe, model, classes)

@@ -54,3 +54,31 @@ def test_gloss_head_without_language_layers_refuses_word_fusion():
     assert set(head.state_dict()) == {"gloss_output_layer.weight", "gloss_output_layer.bias"}
     with pytest.raises(ValueError, match="no language layers"):
         head.word_fused_logits(feature, torch.randn(5, 300), torch.zeros(2, 3, dtype=torch.long))
+
+
+def test_kinetics_s3d_initialisation_fills_every_trunk_and_names_what_does_not_fit(tmp_path):
+    # kylemin/S3D's S3D_kinetics400.pt layout: a bare state dict under "module.", with the 400-class classifier
+    from zoo.layers.s3d import S3D, load_kinetics_s3d
+    from zoo.nla_slr import build_s3d_pose, build_vknet
+
+    torch.manual_seed(1)
+    kinetics = {f"module.{k}": torch.randn_like(v) if v.is_floating_point() else v
+                for k, v in S3D(3).state_dict().items()}
+    kinetics["module.fc.0.weight"], kinetics["module.fc.0.bias"] = torch.randn(400, 1024, 1, 1, 1), torch.randn(400)
+    path = tmp_path / "S3D_kinetics400.pt"
+    torch.save(kinetics, path)
+
+    pose = build_s3d_pose(10)
+    first = "base.0.conv_s.weight"  # 63 input channels here, 3 in the file: kept as initialised
+    before = pose.visual_backbone_keypoint.backbone.state_dict()[first].clone()
+    lines = load_kinetics_s3d(pose, str(path))
+    got = pose.visual_backbone_keypoint.backbone.state_dict()
+    assert torch.equal(got[first], before)
+    assert all(torch.equal(got[k], kinetics[f"module.{k}"]) for k in got if k != first)
+    assert len(lines) == 1 and f"other shape, kept initialised: {first};" in lines[0]
+    assert "unused: fc.0.bias, fc.0.weight" in lines[0] and f"{len(got) - 1} of {len(got)} tensors" in lines[0]
+
+    vknet = build_vknet(10)
+    assert len(load_kinetics_s3d(vknet, str(path))) == 2  # the RGB and the keypoint trunk
+    rgb = vknet.visual_backbone_twostream.rgb_stream.backbone.state_dict()
+    assert torch.equal(rgb[first], kinetics[f"module.{first}"])

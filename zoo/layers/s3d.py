@@ -152,3 +152,31 @@ def clip_feature(x: torch.Tensor) -> torch.Tensor:
     if x.ndim > 3:
         x = pool_time_steps(x)
     return x.mean(dim=1) if x.ndim > 2 else x
+
+
+def load_kinetics_s3d(model: nn.Module, path: str) -> list[str]:
+    """Every S3D trunk of ``model`` from ``S3D_kinetics400.pt`` (github.com/kylemin/S3D), as the official
+    ``load_s3d_model_weight``: keys ``module.base.*`` -> ``base.*``; tensors whose shape differs (a keypoint
+    stream's first convolution: 63 input channels, not 3) keep their initialisation, the Kinetics classifier
+    (``fc.*``) is unused. Returns one line per trunk naming what was not loaded."""
+    from zoo.checkpoints import read_checkpoint  # weights_only reading of any torch file, hf:// and URLs too
+
+    state = read_checkpoint(path, weights_key="state_dict").state_dict
+    weights = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    trunks = [(name, module) for name, module in model.named_modules() if isinstance(module, S3D)]
+    if not trunks:
+        raise ValueError(f"{type(model).__name__} has no S3D trunk to initialise from {path}")
+    lines = []
+    for name, trunk in trunks:
+        own = trunk.state_dict()
+        fitting = {k: v for k, v in weights.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+        if not fitting:
+            raise ValueError(f"{path}: no tensor fits the S3D trunk {name} (expected keys like base.0.conv_s.weight)")
+        trunk.load_state_dict({**own, **fitting}, strict=True)
+        reshaped = sorted(k for k in own if k in weights and k not in fitting)
+        unfilled = sorted(k for k in own if k not in weights)
+        unused = sorted(k for k in weights if k not in own)
+        lines.append(f"{name}: {len(fitting)} of {len(own)} tensors from {path}; other shape, kept initialised: "
+                     f"{', '.join(reshaped) or 'none'}; not in the file: {', '.join(unfilled) or 'none'}; "
+                     f"unused: {', '.join(unused) or 'none'}")
+    return lines
