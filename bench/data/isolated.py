@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Iterable, Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from bench.data.cslr import DatasetError
+from bench.data.cslr import DatasetError, IntegrityReport
 from bench.io.atomic import atomic_open
 from bench.io.video import VideoError, read_video_frames, video_frame_count
 
@@ -43,29 +43,11 @@ class IslrSample:
 
 
 @dataclass
-class IsolatedIntegrity:
+class IsolatedIntegrity(IntegrityReport):
     """What of a split is on disk: every nominal sample is present, missing or unreadable (with the reason)."""
 
-    dataset: str
-    split: str
-    nominal: int
-    present_ids: list[str] = field(default_factory=list)
-    missing_ids: list[str] = field(default_factory=list)
-    unreadable_ids: list[str] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # id -> why it is missing or unreadable
     classes_without_samples: list[str] = field(default_factory=list)  # glosses with no present sample in the split
-
-    @property
-    def present(self) -> int:
-        return len(self.present_ids)
-
-    @property
-    def missing(self) -> int:
-        return len(self.missing_ids)
-
-    @property
-    def unreadable(self) -> int:
-        return len(self.unreadable_ids)
 
     def summary(self) -> str:
         """One line for logs and result records: ``wlasl2000 test: 2878 of 2879 evaluated (1 missing, ...)``."""

@@ -135,11 +135,13 @@ def gaussian_heatmaps(keypoints: np.ndarray | torch.Tensor, raw_size: tuple[int,
 
 def heatmap_input(keypoints: np.ndarray | torch.Tensor, raw_size: tuple[int, int] = (256, 256),
                   map_size: tuple[int, int] | None = None, sigma: float = SIGMA,
-                  size: int = HEATMAP_SIZE, device: str | torch.device | None = None) -> torch.Tensor:
-    """NLA-SLR's test-time keypoint input: keypoints ``[T, P, 2 or 3]`` -> float32 ``[P, T, size, size]``.
+                  size: int = HEATMAP_SIZE, device: str | torch.device | None = None,
+                  crop: tuple[int, int, int, int] | None = None) -> torch.Tensor:
+    """NLA-SLR's keypoint input: keypoints ``[T, P, 2 or 3]`` -> float32 ``[P, T, size, size]``.
 
     Heatmaps on the full grid, bilinear resize to ``size`` without antialiasing (torchvision 0.10's tensor
-    ``Resize``), ``(h - 0.5) / 0.5``. Frames are processed in chunks, so memory stays bounded for long clips.
+    ``Resize``), ``(h - 0.5) / 0.5``. In training, ``crop`` (top, left, h, w on the grid) is cut before the resize,
+    as the official random resized crop. Frames are processed in chunks, so memory stays bounded for long clips.
     The official code does this on the GPU; on a CPU core a 64-frame view takes seconds, so pass ``device``.
     """
     coords = torch.as_tensor(np.asarray(keypoints) if not isinstance(keypoints, torch.Tensor) else keypoints)
@@ -152,7 +154,11 @@ def heatmap_input(keypoints: np.ndarray | torch.Tensor, raw_size: tuple[int, int
     maps = []
     for part in torch.split(coords, chunk):
         full = gaussian_heatmaps(part, raw_size, map_size, sigma)  # [t, P, H, W]
-        if tuple(full.shape[-2:]) != (size, size):
+        if crop is not None:
+            top, left, h, w = crop
+            full = F.interpolate(full[..., top:top + h, left:left + w], size=(size, size), mode="bilinear",
+                                 align_corners=False)
+        elif tuple(full.shape[-2:]) != (size, size):
             full = F.interpolate(full, size=(size, size), mode="bilinear", align_corners=False)
         maps.append(full)
     return ((torch.cat(maps) - 0.5) / 0.5).permute(1, 0, 2, 3).contiguous()

@@ -97,7 +97,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
 
     def prepare(sample):
         try:
-            return sample, _clips(sample, dataset, protocols, streams, table, card, cfg.device)
+            return sample, window_inputs(sample, dataset, protocols, streams, table, card, cfg.device)
         except Exception as err:  # a video that does not decode: counted as unreadable
             return sample, err
 
@@ -139,7 +139,7 @@ def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
     return KeypointTable.load(cfg.keypoints)
 
 
-def _clips(sample, dataset, protocols, streams, table, card, device, read_views=None) -> dict:
+def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None) -> dict:
     """The model inputs of every window of ``protocols``: ``{(position, pad): {stream: tensor}}``.
 
     ``read_views(sample, views)`` reads the windows' frames (default: the dataset's decoder; training passes a

@@ -40,7 +40,7 @@ class IsolatedTrainConfig:
     lr: float | None = None
     device: str = "cpu"
     seed: int | None = None  # None: the recipe's
-    eval_split: str = "val"
+    eval_split: str | None = None  # None: "val", or "test" where the release has no val split (NMFs-CSL)
     cache_frames: bool = False  # keep decoded clips in memory (small datasets)
     variant: dict[str, Any] = field(default_factory=dict)
     init: str | None = None  # a checkpoint to start from (weights only)
@@ -96,7 +96,11 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
                 "dataset": cfg.dataset, "variant": cfg.variant}
     history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
 
-    train, val = _present(dataset, "train", log), _present(dataset, cfg.eval_split, log)
+    split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
+    if split == "test":
+        log(f"note: validating on {dataset.name}'s test split: the release has no val split (the official config "
+            "reads a dev.pkl it does not publish); pass eval_split to choose")
+    train, val = _present(dataset, "train", log), _present(dataset, split, log)
     clips = ClipReader(dataset, cfg.cache_frames)
     batches = BatchMaker(dataset, card, recipe, clips, table, cfg.device)
     output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
@@ -130,10 +134,10 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
             losses.append(float(loss.detach()))
         top1 = validate(model, dataset, val, card, clips, table, output, cfg.device, cfg.eval_batch_size)
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
-                 f"{cfg.eval_split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
+                 f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
                  "seconds": round(time.perf_counter() - began, 1)}
         history.append(entry)
-        best = max(h[f"{cfg.eval_split}_top1"] for h in history)
+        best = max(h[f"{split}_top1"] for h in history)
         state = model.state_dict()
         save_checkpoint(out / "last.safetensors", state, {**metadata, "epoch": epoch + 1, "top1": top1})
         if top1 >= best:
@@ -143,9 +147,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
                    out / "last-optimizer.pt")
         with atomic_open(out / "history.jsonl") as handle:
             handle.writelines(json.dumps(h) + "\n" for h in history)
-        log(f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.3f}, {cfg.eval_split} top-1 {top1:.1f}% "
+        log(f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.3f}, {split} top-1 {top1:.1f}% "
             f"(best {best:.1f}%), {entry['seconds']} s")
-    best = max((h[f"{cfg.eval_split}_top1"] for h in history), default=float("nan"))
+    best = max((h[f"{split}_top1"] for h in history), default=float("nan"))
     return IsolatedTrainResult(out / "best.safetensors", out / "last.safetensors", out / "best.ckpt", history, best)
 
 
@@ -215,17 +219,11 @@ class BatchMaker:
         return {k: v.to(self.device) for k, v in out.items()}
 
     def _heatmaps(self, sample, view, grid: int, box):
-        import torch
+        from bench.data.keypoints import heatmap_input
 
-        from bench.data.augment import resized_crop
-        from bench.data.keypoints import gaussian_heatmaps
-
-        points = torch.from_numpy(self.table.views(self.dataset.keypoint_name(sample), [view])[0])
-        size = self.card.input.heatmap_size
-        parts = [resized_crop(gaussian_heatmaps(chunk.to(self.device), self.dataset.keypoint_frame_size, (grid, grid),
-                                                self.card.input.heatmap_sigma), box, size).cpu()
-                 for chunk in torch.split(points, 8)]  # frames in chunks: a 256 grid of 63 points is 16 MB a frame
-        return ((torch.cat(parts) - 0.5) / 0.5).permute(1, 0, 2, 3)
+        points = self.table.views(self.dataset.keypoint_name(sample), [view])[0]
+        return heatmap_input(points, self.dataset.keypoint_frame_size, (grid, grid), self.card.input.heatmap_sigma,
+                             self.card.input.heatmap_size, self.device, crop=box).cpu()
 
 
 def _rgb(video):
@@ -238,14 +236,14 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
     """Per-instance top-1 (percent) of ``output`` under the 1-view protocol."""
     import torch
 
-    from bench.runners.isolated import _clips, score_sample
+    from bench.runners.isolated import window_inputs, score_sample
 
     model.eval()
     streams = tuple(model.inputs)
     hits = 0
     with torch.no_grad():
         for sample in samples:
-            inputs = _clips(sample, dataset, ("1view",), streams, table, card, device, read_views=clips)
+            inputs = window_inputs(sample, dataset, ("1view",), streams, table, card, device, read_views=clips)
             row = score_sample(model, sample, inputs, ("1view",), (output,), batch_size, device, False)
             hits += row["ranks"][f"1view/{output}"] == 0
     return 100.0 * hits / max(1, len(samples))

@@ -141,3 +141,16 @@ def test_keypoint_pickle_errors(tmp_path):
         KeypointTable.load(broken)
     with pytest.raises(ValueError, match=r"expected keypoints \[T > 0, P, 2 or 3\]"):
         heatmap_input(np.zeros((4, 63)))
+
+
+def test_training_crop_cuts_the_grid_before_the_resize():
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(4)
+    points = np.concatenate([rng.uniform(0, 64, (3, 5, 2)), np.ones((3, 5, 1))], axis=-1).astype(np.float32)
+    whole = heatmap_input(points, (64, 64), size=16)
+    assert torch.equal(heatmap_input(points, (64, 64), size=16, crop=(0, 0, 64, 64)), whole)
+    full = gaussian_heatmaps(points, (64, 64))  # [T, P, 64, 64]
+    by_hand = F.interpolate(full[..., 10:42, 5:53], size=(16, 16), mode="bilinear", align_corners=False)
+    expected = ((by_hand - 0.5) / 0.5).permute(1, 0, 2, 3)
+    assert torch.equal(heatmap_input(points, (64, 64), size=16, crop=(10, 5, 32, 48)), expected)
