@@ -8,9 +8,19 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("BENCH_SHARED", REPO.parent / "shared"))
+# ../shared beside the checkout; a clone made elsewhere finds the workspace's copy (or BENCH_SHARED)
+_CANDIDATES = [Path(os.environ["BENCH_SHARED"])] if os.environ.get("BENCH_SHARED") else \
+    [REPO.parent / "shared", Path("/work/shared")]
+SHARED = next((c for c in _CANDIDATES if (c / "reference").is_dir()), _CANDIDATES[0])
 REFERENCE = SHARED / "reference"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_report_header(config) -> str:
+    """Say up front whether the reference-data tests (golden decodes, real vocabularies) will run or skip."""
+    if REFERENCE.is_dir():
+        return f"shared reference data: {REFERENCE}"
+    return f"shared reference data NOT FOUND (tried {', '.join(map(str, _CANDIDATES))}): its tests will skip"
 
 
 @pytest.fixture(scope="session")
