@@ -12,7 +12,7 @@ demo: install
 	$(PYTHON) -m bench demo
 
 test: install
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest
 
 benchmarks: install
 	$(PYTHON) benchmarks/bench_beam_search.py --check 20
