@@ -117,6 +117,8 @@ def evaluate(
     split: str = typer.Option("test", help="dev/val or test (train works too)"),
     keypoints: Path = typer.Option(None, exists=True, dir_okay=False,
                                    help="isolated SLR: the keypoint pickle ({video: [T, 133, 3]}) for keypoint streams"),
+    videos: str = typer.Option(None, help="isolated SLR: the clips folder or .zip, relative to --data-root or "
+                               "absolute (default: the layout's: videos/, frames/, jpg_video/ or NLA-SLR's zip)"),
     views: str = typer.Option(None, help="isolated SLR: view protocols, comma-separated (default: the card's, "
                               "1view,temporal3)"),
     checkpoint: str = typer.Option(None, help="checkpoint file or hf://org/repo/file"),
@@ -149,7 +151,7 @@ def evaluate(
     if isolated:
         cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
-                           trust_checkpoint, random_weights, limit, restart)
+                           trust_checkpoint, random_weights, limit, restart, videos=videos)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
@@ -185,6 +187,8 @@ def train(
     out: Path = typer.Option(..., help="run folder: checkpoints per epoch, best, history (resumed if present)"),
     keypoints: Path = typer.Option(None, exists=True, dir_okay=False,
                                    help="isolated SLR: the keypoint pickle, for keypoint streams"),
+    videos: str = typer.Option(None, help="isolated SLR: the clips folder or .zip, relative to --data-root or "
+                               "absolute (default: the layout's)"),
     word_vectors: Path = typer.Option(None, exists=True, dir_okay=False,
                                       help="isolated SLR: gloss vectors (fastText .vec/.bin or {gloss: vector} "
                                       "pickle) for language-aware smoothing and inter-modality mixup"),
@@ -216,7 +220,7 @@ def train(
                                  "in fp32)")
             cfg = IsolatedTrainConfig(model, dataset, data_root, out, keypoints, word_vectors, epochs, batch_size, lr,
                                       device, seed, cache_frames=cache_frames, init=init,
-                                      backbone_weights=backbone_weights)
+                                      backbone_weights=backbone_weights, videos=videos)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,

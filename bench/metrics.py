@@ -14,6 +14,10 @@ Conventions (all shared by every ISLR model in the harness):
   or equal to it is below k, i.e. the label must beat every tied class for the last places. This is independent of
   class order (a stable argsort would favour low class ids) and makes a constant-output model score 0, never 100.
   `ties` counts the samples whose label score equals another class's score, so a report can show if ties mattered.
+  `tie_dependent_top{k}` counts the samples whose hit at k depends on how ties are broken (the label is tied with
+  another class exactly at the k-th place: fewer than k classes score higher, but k or more score >= it). NLA-SLR's
+  official code ranks tied classes in ``torch.argsort`` order and would count some of them as hits; these counts
+  bound how far a figure could move (at most ``tie_dependent_top{k} / samples`` percent per instance).
 - k larger than the number of classes C is treated as C (every sample is a hit); the key keeps the requested k.
 """
 
@@ -75,6 +79,12 @@ def check_scores_labels(scores, labels, num_classes: int | None = None) -> tuple
     return scores, labels.astype(np.int64, copy=False)
 
 
+def label_tie_counts(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per sample: how many other classes score exactly the label's score."""
+    own = scores[np.arange(scores.shape[0]), labels][:, None]
+    return (scores == own).sum(axis=1) - 1
+
+
 def label_ranks(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per sample: the number of other classes scoring >= the label (its 0-based rank, ties against it), and
     whether the label's score is tied with another class."""
@@ -89,7 +99,8 @@ class TopKCounts:
     """Sum-reducible top-k counters: ``hits[i, c]`` = samples of class c that are hits at ``ks[i]``.
 
     ``samples[c]`` = evaluated samples of class c, ``ties[c]`` = samples of class c whose label score ties another
-    class. Add shards with ``+`` or ``TopKCounts.merge``; derive percentages with ``compute()``.
+    class, ``tie_dependent[i, c]`` = samples of class c whose hit at ``ks[i]`` depends on tie-breaking. Add shards
+    with ``+`` or ``TopKCounts.merge``; derive percentages with ``compute()``.
     """
 
     num_classes: int
@@ -97,6 +108,7 @@ class TopKCounts:
     hits: np.ndarray = field(default=None)  # (len(ks), C) int64
     samples: np.ndarray = field(default=None)  # (C,) int64
     ties: np.ndarray = field(default=None)  # (C,) int64
+    tie_dependent: np.ndarray = field(default=None)  # (len(ks), C) int64
 
     def __post_init__(self):
         self.ks = _check_ks(self.ks)
@@ -104,7 +116,7 @@ class TopKCounts:
         if c < 1:
             raise ValueError(f"num_classes: expected a positive integer, found {self.num_classes!r}")
         self.num_classes = c
-        shapes = {"hits": (len(self.ks), c), "samples": (c,), "ties": (c,)}
+        shapes = {"hits": (len(self.ks), c), "samples": (c,), "ties": (c,), "tie_dependent": (len(self.ks), c)}
         for name, shape in shapes.items():
             value = getattr(self, name)
             value = np.zeros(shape, np.int64) if value is None else np.asarray(value, dtype=np.int64)
@@ -123,26 +135,34 @@ class TopKCounts:
     def from_ranks(cls, ranks, labels, num_classes: int, ks: Sequence[int] = DEFAULT_KS,
                    tied=None) -> "TopKCounts":
         """Counts from each sample's label rank (``label_ranks``: classes scoring >= the label), e.g. as saved
-        per sample by an evaluation, so metrics are recomputed without the score matrix."""
+        per sample by an evaluation, so metrics are recomputed without the score matrix. ``tied``: per sample,
+        whether the label is tied (bools), or how many other classes share its score (``label_tie_counts``;
+        only counts give ``tie_dependent``)."""
         ranks = np.asarray(ranks, dtype=np.int64)
         labels = np.asarray(labels, dtype=np.int64)
         counts = cls(num_classes=num_classes, ks=tuple(ks))
         counts.samples += np.bincount(labels, minlength=num_classes)
+        tied = None if tied is None else np.asarray(tied)
         if tied is not None:
-            counts.ties += _per_class(labels, np.asarray(tied, dtype=bool), num_classes)
+            counts.ties += _per_class(labels, tied.astype(bool), num_classes)
         for i, k in enumerate(counts.ks):
             counts.hits[i] += _per_class(labels, ranks < min(k, num_classes), num_classes)
+            if tied is not None and tied.dtype != bool:
+                counts.tie_dependent[i] += _per_class(labels, _tie_dependent(ranks, tied, min(k, num_classes)),
+                                                      num_classes)
         return counts
 
     def update(self, scores, labels) -> "TopKCounts":
         """Add one batch to these counts in place; returns self so calls chain."""
         scores, labels = check_scores_labels(scores, labels, self.num_classes)
         rank, tied = label_ranks(scores, labels)
+        equal = label_tie_counts(scores, labels)
         c = self.num_classes
         self.samples += np.bincount(labels, minlength=c)
         self.ties += _per_class(labels, tied, c)
         for i, k in enumerate(self.ks):
             self.hits[i] += _per_class(labels, rank < min(k, c), c)
+            self.tie_dependent[i] += _per_class(labels, _tie_dependent(rank, equal, min(k, c)), c)
         return self
 
     def __add__(self, other: "TopKCounts") -> "TopKCounts":
@@ -154,7 +174,7 @@ class TopKCounts:
                 f"to counts of {self.num_classes} classes at ks {self.ks}"
             )
         return TopKCounts(self.num_classes, self.ks, self.hits + other.hits, self.samples + other.samples,
-                          self.ties + other.ties)
+                          self.ties + other.ties, self.tie_dependent + other.tie_dependent)
 
     @staticmethod
     def merge(counts: Iterable["TopKCounts"]) -> "TopKCounts":
@@ -168,7 +188,8 @@ class TopKCounts:
         return total
 
     def compute(self) -> dict[str, float | int]:
-        """Percentages ``per_instance_top{k}``, ``per_class_top{k}`` plus ``samples``, ``classes_counted``, ``ties``."""
+        """Percentages ``per_instance_top{k}``, ``per_class_top{k}`` plus ``samples``, ``classes_counted``, ``ties``
+        and ``tie_dependent_top{k}`` (counts)."""
         total = int(self.samples.sum())
         if total == 0:
             raise ValueError("TopKCounts.compute: expected at least one evaluated sample, found 0")
@@ -179,17 +200,27 @@ class TopKCounts:
         for i, k in enumerate(self.ks):
             out[f"per_class_top{k}"] = 100.0 * float(np.mean(self.hits[i][present] / self.samples[present]))
         out.update(samples=total, classes_counted=int(present.sum()), ties=int(self.ties.sum()))
+        for i, k in enumerate(self.ks):
+            out[f"tie_dependent_top{k}"] = int(self.tie_dependent[i].sum())
         return out
 
     def to_dict(self) -> dict:
         """JSON-ready form (lists of ints), e.g. for a result record's ``extra``; inverse of ``from_dict``."""
         return {"num_classes": self.num_classes, "ks": list(self.ks), "hits": self.hits.tolist(),
-                "samples": self.samples.tolist(), "ties": self.ties.tolist()}
+                "samples": self.samples.tolist(), "ties": self.ties.tolist(),
+                "tie_dependent": self.tie_dependent.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "TopKCounts":
         """Counts from ``to_dict()`` output."""
-        return cls(data["num_classes"], tuple(data["ks"]), data["hits"], data["samples"], data["ties"])
+        return cls(data["num_classes"], tuple(data["ks"]), data["hits"], data["samples"], data["ties"],
+                   data.get("tie_dependent"))  # absent in counts stored before it existed
+
+
+def _tie_dependent(ranks: np.ndarray, equal: np.ndarray, k: int) -> np.ndarray:
+    """Samples whose hit at ``k`` depends on tie-breaking: a miss with ties against the label (``ranks`` counts the
+    tied classes), a hit with the label placed before every tied class."""
+    return (ranks >= k) & (ranks - np.asarray(equal, dtype=np.int64) < k)
 
 
 def _per_class(labels: np.ndarray, mask: np.ndarray, num_classes: int) -> np.ndarray:

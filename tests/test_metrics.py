@@ -170,3 +170,20 @@ def test_counts_from_saved_ranks_equal_counts_from_scores():
     a = TopKCounts.from_scores(scores, labels, ks=(1, 3))
     b = TopKCounts.from_ranks(ranks, labels, 7, ks=(1, 3), tied=tied)
     assert a.compute() == b.compute()
+
+
+def test_tie_dependent_counts_say_when_tie_breaking_could_move_a_figure():
+    from bench.metrics import TopKCounts, label_ranks, label_tie_counts
+
+    scores = np.array([[0.5, 0.5, 0.0, 0.0],  # label 0 tied with class 1 at the top: a top-1 miss here, tie-dependent
+                       [0.1, 0.3, 0.3, 0.3],  # label 1 tied with 2 and 3 for places 1-3: top-1 and top-2 dependent
+                       [0.9, 0.1, 0.0, 0.0],  # no tie
+                       [0.4, 0.4, 0.1, 0.1]])  # label 2 tied with 3 below the top two: a top-3 question only
+    labels = np.array([0, 1, 0, 2])
+    counts = TopKCounts.from_scores(scores, labels, ks=(1, 2, 3), num_classes=4)
+    result = counts.compute()
+    assert (result["tie_dependent_top1"], result["tie_dependent_top2"], result["tie_dependent_top3"]) == (2, 1, 1)
+    assert result["ties"] == 3 and result["per_instance_top1"] == 25.0  # ties count against the label
+    ranks, _ = label_ranks(scores, labels)
+    replayed = TopKCounts.from_ranks(ranks, labels, 4, ks=(1, 2, 3), tied=label_tie_counts(scores, labels))
+    assert replayed.compute() == result and TopKCounts.from_dict(counts.to_dict()).compute() == result

@@ -4,6 +4,17 @@ A family module (``wlasl.py``, ``msasl.py``, ``nmfs_csl.py``) reads its release'
 :class:`IslrSample` lists and says where a clip lies; the vocabulary, frame counts under the official rule, frame
 reading (video files through PyAV, or folders of numbered images through Pillow) and the integrity pass live here.
 
+Two layouts are read, detected from the files under the root: the dataset's own release (its annotation files
+and a folder of clips; the family module says which) and NLA-SLR's data package (``train.pkl`` / ``dev.pkl`` /
+``test.pkl``, see :mod:`bench.io.nla_slr_annotations`, plus the dataset zip its configs name, read in place through
+``<zip>@<member>`` paths, see :mod:`bench.io.zip_members`). The release wins when its annotation file is there.
+``videos`` (the CLI's ``--videos``) overrides where the clips are: a folder or a ``.zip``, relative to the root or
+absolute. Frame count rule for the package: ``seq_len`` wins. The official code derives its frame indices from
+``seq_len`` (minus the dataset's official drop), never from the container, so the harness does too and the indices
+match the official ones; a clip whose stored frame count differs from its ``seq_len`` (a re-encoded video) is
+warned about and listed in :meth:`IslrDataset.integrity` with both numbers; frames the indices need but the clip
+lacks make it unreadable, as they would break the official read.
+
 Vocabulary (NLA-SLR's ``create_vocab``): WLASL and NMFs-CSL ``sorted(set(train labels))``; MS-ASL the first N
 entries of ``MSASL_classes.json``. A sample's ``label`` is its index in :meth:`IslrDataset.classes`.
 Frame images that are missing or broken are errors here (and unreadable in :meth:`IslrDataset.integrity`); the
@@ -12,10 +23,13 @@ official image reader silently repeats the previous frame instead.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
@@ -24,7 +38,11 @@ from PIL import Image
 
 from bench.data.cslr import DatasetError, IntegrityReport
 from bench.io.atomic import atomic_open
+from bench.io.nla_slr_annotations import AnnotationError, read_annotation_pickle
 from bench.io.video import VideoError, read_video_frames, video_frame_count
+from bench.io.zip_members import ZipMember, bad_archive, join, resolve
+
+RELEASE, NLA_SLR_PACKAGE = "release", "nla_slr_package"  # the two layouts a reader accepts
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,7 @@ class IslrSample:
     frame_end: int | None = None
     signer: str | None = None
     info: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the rest of the release's record
+    annotated_frames: int | None = None  # NLA-SLR's seq_len: the official frame count, before the official drop
 
 
 @dataclass
@@ -48,6 +67,10 @@ class IsolatedIntegrity(IntegrityReport):
 
     problems: dict[str, str] = field(default_factory=dict)  # id -> why it is missing or unreadable
     classes_without_samples: list[str] = field(default_factory=list)  # glosses with no present sample in the split
+    layout: str = RELEASE  # which layout was read: "release" or "nla_slr_package"
+    sources: dict[str, str] = field(default_factory=dict)  # the annotation file and the clips location read
+    # id -> {"seq_len": annotated, "stored": frames in the clip}, where they differ (seq_len is used)
+    frame_count_mismatches: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for logs and result records: ``wlasl2000 test: 2878 of 2879 evaluated (1 missing, ...)``."""
@@ -55,8 +78,18 @@ class IsolatedIntegrity(IntegrityReport):
         if empty:
             more = ", ..." if len(empty) > 5 else ""
             line = f"; {len(empty)} classes without a sample ({', '.join(empty[:5])}{more})"
+        if self.frame_count_mismatches:
+            line += "; " + self.mismatch_line()
         return (f"{self.dataset} {self.split}: {self.present} of {self.nominal} evaluated "
                 f"({self.missing} missing, {self.unreadable} unreadable){line}")
+
+    def mismatch_line(self) -> str:
+        """``2 clips whose seq_len differs from the stored frames (00335: 57 vs 59, ...); seq_len used``."""
+        first = list(self.frame_count_mismatches.items())[:5]
+        shown = ", ".join(f"{i}: {m['seq_len']} vs {m['stored']}" for i, m in first)
+        more = ", ..." if len(self.frame_count_mismatches) > 5 else ""
+        return (f"{len(self.frame_count_mismatches)} clips whose seq_len differs from the stored frame count "
+                f"({shown}{more}); seq_len used, as the official code")
 
 
 class IslrDataset:
@@ -73,24 +106,90 @@ class IslrDataset:
     official_frame_drop: ClassVar[int] = 0  # frames the official loader leaves off the end (WLASL: 2, lintel)
     keypoint_frame_size: ClassVar[tuple[int, int]] = (256, 256)  # (h, w) the keypoint pickle's coordinates refer to
     rgb_pre_resize: ClassVar[tuple[int, int] | None] = None  # (h, w) the official loader resizes frames to first
+    release_videos: ClassVar[str] = "videos"  # release layout: the clips folder under the root
+    package_zip: ClassVar[str] = ""  # NLA-SLR package: the zip its configs name (WLASL2000.zip)
+    package_files: ClassVar[dict[str, str]] = {"train": "train.pkl", "val": "dev.pkl", "test": "test.pkl"}
+    package_extra_files: ClassVar[str] = ""  # other package files, for error messages (WLASL: ", <K>.json")
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, videos: str | os.PathLike | None = None):
+        """``videos``: where the clips are (a folder or a ``.zip``, relative to ``root`` or absolute); default:
+        the layout's (the release's clips folder, or the zip NLA-SLR's configs name)."""
         self.root = Path(root)
+        self.videos_option = None if videos is None else str(videos)
         self._samples: dict[str, list[IslrSample]] = {}
         self._classes: list[str] | None = None
 
     # -- hooks a dataset fills in -------------------------------------------------------------------------
     def _read_classes(self) -> list[str]:
+        """Release layout: the vocabulary."""
         raise NotImplementedError
 
     def _read_split(self, split: str) -> list[IslrSample]:
+        """Release layout: the split's samples."""
         raise NotImplementedError
+
+    def _release_marker(self) -> Path:
+        """Release layout: the annotation file whose presence selects that layout."""
+        raise NotImplementedError
+
+    def _package_keeps(self, record: Mapping[str, Any]) -> bool:
+        """NLA-SLR package: whether the official loader keeps this pickle record for this dataset (subset)."""
+        return True
+
+    def _package_clip(self, record: Mapping[str, Any]) -> str:
+        """NLA-SLR package: the clip's path inside the videos location (frame datasets: ``video_file``)."""
+        return str(record["video_file"]).strip("/")
+
+    def _read_package_classes(self) -> list[str]:
+        """NLA-SLR package: ``sorted(set(train labels))`` of the kept records (WLASL, NMFs-CSL)."""
+        return sorted_train_vocabulary(r["label"] for r in self._package_records("train"))
+
+    # -- layout -------------------------------------------------------------------------------------------
+    @cached_property
+    def layout_read(self) -> str:
+        """``"release"`` when the release's annotation file is under the root, else ``"nla_slr_package"`` when
+        ``train.pkl`` is (else ``"release"``, whose errors then name both layouts)."""
+        if self._release_marker().is_file():
+            return RELEASE
+        return NLA_SLR_PACKAGE if (self.root / self.package_files["train"]).is_file() else RELEASE
+
+    @property
+    def videos(self) -> str:
+        """Where the clips are read: the ``videos`` option, else the layout's default folder or zip."""
+        if self.videos_option is not None:
+            return self.videos_option
+        return self.package_zip if self.layout_read == NLA_SLR_PACKAGE else self.release_videos
+
+    def clip(self, name: str) -> str:
+        """A sample's ``video`` for the clip ``name`` inside :attr:`videos` (``videos/x.mp4``, ``a.zip@x.mp4``)."""
+        return join(self.videos, name)
+
+    def _annotation_source(self, split: str) -> Path:
+        return self.root / self.package_files[split] if self.layout_read == NLA_SLR_PACKAGE else self._release_marker()
+
+    def _package_records(self, split: str) -> list[dict[str, Any]]:
+        if split not in self.package_files:
+            raise DatasetError(f"{self.name}: NLA-SLR's package has no file for the split {split!r}")
+        path = self._require(self.root / self.package_files[split], f"the {split} annotation "
+                             f"{self.package_files[split]}")
+        try:
+            return [r for r in read_annotation_pickle(path) if self._package_keeps(r)]
+        except AnnotationError as error:
+            raise DatasetError(f"{self.name}: {error}") from None
+
+    def _read_package_split(self, split: str) -> list[IslrSample]:
+        records = [(str(r["name"]), self.clip(self._package_clip(r)), str(r["label"]),
+                    {"annotated_frames": int(r["seq_len"]),
+                     "info": {k: v for k, v in r.items() if k not in ("name", "label")}})
+                   for r in self._package_records(split)]
+        return self._labelled(split, records, self.root / self.package_files[split])
 
     # -- vocabulary and samples ---------------------------------------------------------------------------
     def classes(self) -> list[str]:
         """The gloss of each class index, in the official vocabulary order of this dataset's protocol."""
         if self._classes is None:
-            self._classes = self._read_classes()
+            package = self.layout_read == NLA_SLR_PACKAGE
+            self._classes = self._read_package_classes() if package else self._read_classes()
         return list(self._classes)
 
     def samples(self, split: str) -> list[IslrSample]:
@@ -98,7 +197,8 @@ class IslrDataset:
         if split not in self.splits:
             raise DatasetError(f"{self.name} has no split {split!r}; choose one of {', '.join(self.splits)}")
         if split not in self._samples:
-            self._samples[split] = self._read_split(split)
+            package = self.layout_read == NLA_SLR_PACKAGE
+            self._samples[split] = self._read_package_split(split) if package else self._read_split(split)
         return list(self._samples[split])
 
     def _labelled(self, split: str, records: Iterable[tuple[str, str, str, dict[str, Any]]],
@@ -119,11 +219,11 @@ class IslrDataset:
         return sample.id
 
     # -- frames -------------------------------------------------------------------------------------------
-    def video_path(self, sample: IslrSample) -> Path:
-        """The clip's video file, or its frames folder for "frames" storage."""
-        return self.root / sample.video
+    def video_path(self, sample: IslrSample) -> Path | ZipMember:
+        """The clip's video file, or its frames folder for "frames" storage (a :class:`ZipMember` inside a zip)."""
+        return resolve(self.root, sample.video)
 
-    def frame_file(self, sample: IslrSample, index: int) -> Path:
+    def frame_file(self, sample: IslrSample, index: int) -> Path | ZipMember:
         """"frames" storage: the image file of frame ``index`` (0-based) of ``sample``."""
         return self.video_path(sample) / self.frame_pattern.format(index + self.frame_number_offset)
 
@@ -145,11 +245,14 @@ class IslrDataset:
         return count
 
     def frame_count(self, sample: IslrSample) -> int:
-        """The clip length the official loader uses (``vlen``): stored frames minus the official drop (WLASL: 2)."""
-        count = self.stored_frame_count(sample) - self.official_frame_drop
+        """The clip length the official loader uses (``vlen``): the annotated ``seq_len`` where the annotation
+        gives one (it wins over the container), else the stored frames; minus the official drop (WLASL: 2)."""
+        annotated = sample.annotated_frames
+        count = (self.stored_frame_count(sample) if annotated is None else annotated) - self.official_frame_drop
         if count < 1:
+            what = "frames" if annotated is None else "frames by its seq_len"
             raise DatasetError(f"{self.name}: sample {sample.id!r} at {self.video_path(sample)} has "
-                               f"{count + self.official_frame_drop} frames, too few for the official loader "
+                               f"{count + self.official_frame_drop} {what}, too few for the official loader "
                                f"(it drops {self.official_frame_drop}); re-download or re-extract it")
         return count
 
@@ -181,38 +284,48 @@ class IslrDataset:
         """Which samples of ``split`` are on disk and readable: opens each container (or the first image) and
         checks its frame count, without decoding whole videos; lists the classes left without a present sample."""
         samples = self.samples(split)
-        report = IsolatedIntegrity(self.name, split, len(samples))
+        report = IsolatedIntegrity(self.name, split, len(samples), layout=self.layout_read,
+                                   sources={"annotation": str(self._annotation_source(split)),
+                                            "videos": str(resolve(self.root, self.videos))})
         for sample in samples:
-            problem, missing = self._check(sample)
+            problem, missing, stored = self._check(sample)
             if problem is None:
                 report.present_ids.append(sample.id)
+                if sample.annotated_frames is not None and stored != sample.annotated_frames:
+                    report.frame_count_mismatches[sample.id] = {"seq_len": sample.annotated_frames, "stored": stored}
             else:
                 (report.missing_ids if missing else report.unreadable_ids).append(sample.id)
                 report.problems[sample.id] = problem
         report.classes_without_samples = classes_without_samples(self.classes(), samples, report.present_ids)
+        if report.frame_count_mismatches:
+            warnings.warn(f"{self.name} {split}: {report.mismatch_line()}", stacklevel=2)
         return report
 
-    def _check(self, sample: IslrSample) -> tuple[str | None, bool]:
+    def _check(self, sample: IslrSample) -> tuple[str | None, bool, int | None]:
+        """(why the sample is missing or unreadable, or None; whether missing; its stored frame count)."""
         path = self.video_path(sample)
+        if isinstance(path, ZipMember) and bad_archive(path.archive):
+            return bad_archive(path.archive), True, None
         if not path.exists():
-            return f"not found: {path}", True
+            return f"not found: {path}", True, None
         if self.storage == "frames":
             if not path.is_dir() or self._frame_numbers(path) in (None, set()):
-                return f"no frames in {path}", True
+                return f"no frames in {path}", True, None
             first = self.frame_file(sample, 0)
             try:
                 _read_image(first, sample.id)
             except DatasetError as error:
-                return str(error), False
+                return str(error), False, None
         try:
+            stored = self.stored_frame_count(sample)
             self.frame_count(sample)
         except DatasetError as error:
-            return str(error), False
-        return None, False
+            return str(error), False, None
+        return None, False, stored
 
-    def _frame_numbers(self, folder: Path) -> set[int] | None:
+    def _frame_numbers(self, folder: Path | ZipMember) -> set[int] | None:
         try:
-            names = os.listdir(folder)
+            names = folder.listdir() if isinstance(folder, ZipMember) else os.listdir(folder)
         except (FileNotFoundError, NotADirectoryError):
             return None
         regex = re.compile(_pattern_regex(self.frame_pattern))
@@ -221,8 +334,10 @@ class IslrDataset:
     # -- files --------------------------------------------------------------------------------------------
     def _require(self, path: Path, what: str) -> Path:
         if not path.is_file():
+            package = (f", or NLA-SLR's data package ({', '.join(self.package_files.values())}"
+                       f"{self.package_extra_files} and {self.package_zip})" if self.package_zip else "")
             raise DatasetError(f"{self.name}: {what} not found at {path}; expected {self.layout} under the root "
-                               f"{self.root}")
+                               f"{self.root}{package}; pass --videos if the clips are elsewhere")
         return path
 
 
@@ -271,9 +386,10 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
-def _read_image(path: Path, sample_id: str) -> np.ndarray:
+def _read_image(path: Path | ZipMember, sample_id: str) -> np.ndarray:
     try:
-        with Image.open(path) as image:
+        source = io.BytesIO(path.read_bytes()) if isinstance(path, ZipMember) else path
+        with Image.open(source) as image:
             return np.asarray(image.convert("RGB"), dtype=np.uint8)  # as the official PIL .convert('RGB')
     except FileNotFoundError:
         raise DatasetError(f"frame {path} of sample {sample_id!r} not found; re-extract the clip's frames") from None

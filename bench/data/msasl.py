@@ -11,6 +11,10 @@ MS-ASL ships annotations only (YouTube URLs with the sign's frame range); NLA-SL
 (e.g. ``ffmpeg -i <video> -vf "select=between(n\\,START\\,END)" -vsync 0 -start_number 0 %04d.png``). A sample's
 id is ``{split}/{index:05d}``. Vocabulary: the first N glosses of ``MSASL_classes.json``; a subset keeps the
 clips whose ``label`` is below N (NLA-SLR keeps clips whose gloss is in that vocabulary).
+
+NLA-SLR's data package is read too (layout detected; see :mod:`bench.data.isolated`): ``MSASL_classes.json``,
+``{train,dev,test}.pkl`` (``label`` = gloss; records whose gloss is outside the first N are dropped, as the official
+loader does) and ``msasl_frames1.zip`` holding ``<video_file>0000.png ...``; the frame count is ``seq_len``.
 """
 
 from __future__ import annotations
@@ -40,14 +44,25 @@ class _MsAsl(IslrDataset):
     frame_pattern = FRAME_PATTERN
     layout = (f"{CLASSES_FILE} and MSASL_{{train,val,test}}.json in the root, clip frames at "
               f"frames/<split>/<index:05d>/{FRAME_PATTERN.format(0)}... (index = position in the split's JSON)")
-
-    def __init__(self, root: str | os.PathLike, frames: str = "frames"):
-        """``frames``: the folder under ``root`` that holds ``<split>/<index:05d>/`` clip folders."""
-        super().__init__(root)
-        self.frames = frames
+    release_videos = "frames"
+    package_zip = "msasl_frames1.zip"
+    package_extra_files = f", {CLASSES_FILE}"
 
     def split_file(self, split: str) -> Path:
         return self.root / f"MSASL_{split}.json"
+
+    def _release_marker(self) -> Path:
+        return self.split_file("train")
+
+    def _read_package_classes(self) -> list[str]:
+        return self._read_classes()  # the first N of MSASL_classes.json in both layouts
+
+    def _package_keeps(self, record) -> bool:
+        return record["label"] in self._vocabulary  # the official loader drops glosses outside the first N
+
+    @cached_property
+    def _vocabulary(self) -> set[str]:
+        return set(self.classes())
 
     def _read_classes(self) -> list[str]:
         return self._all_classes[:self.num_classes]
@@ -77,7 +92,7 @@ class _MsAsl(IslrDataset):
                 continue
             sample_id = f"{split}/{index:05d}"
             signer = entry.get("signer_id")
-            records.append((sample_id, f"{self.frames}/{sample_id}", classes[label],
+            records.append((sample_id, self.clip(sample_id), classes[label],
                             {"frame_start": entry.get("start"), "frame_end": entry.get("end"),
                              "signer": None if signer is None else str(signer), "info": dict(entry)}))
         return self._labelled(split, records, path)

@@ -9,6 +9,9 @@ layout read here (the frames as the dataset is distributed after frame extractio
 
 The frames folder (relative to ``jpg_video/``, may contain ``/``) is the sample id. Vocabulary: NLA-SLR's
 ``sorted(set(train labels))``; integer labels (class indices) sort as numbers, text labels as strings.
+
+NLA-SLR's data package is read too (layout detected; see :mod:`bench.data.isolated`): ``{train,dev,test}.pkl`` and
+``NMFs-CSL_video.zip`` holding ``<video_file>image_00001.jpg ...``; the frame count is ``seq_len``.
 """
 
 from __future__ import annotations
@@ -41,11 +44,11 @@ class NmfsCsl(IslrDataset):
     rgb_pre_resize = (256, 256)
     layout = ("{train,test}.txt ('<frames folder> <label>' per line) in the root and frames at "
               f"jpg_video/<frames folder>/{FRAME_PATTERN.format(1)}, ...")
+    release_videos = "jpg_video"
+    package_zip = "NMFs-CSL_video.zip"
 
-    def __init__(self, root: str | os.PathLike, frames: str = "jpg_video"):
-        """``frames``: the folder under ``root`` that the list files' frame folders are relative to."""
-        super().__init__(root)
-        self.frames = frames
+    def _release_marker(self) -> Path:
+        return self.list_path("train")
 
     def list_path(self, split: str) -> Path:
         return self.root / f"{split}.txt"
@@ -67,7 +70,7 @@ class NmfsCsl(IslrDataset):
         return sorted_train_vocabulary(int(label) if label.isdigit() else label for label in labels)
 
     def _read_split(self, split: str) -> list[IslrSample]:
-        records = [(folder, f"{self.frames}/{folder}", str(int(label)) if label.isdigit() else label, {})
+        records = [(folder, self.clip(folder), str(int(label)) if label.isdigit() else label, {})
                    for folder, label in self._rows(split)]
         return self._labelled(split, records, self.list_path(split))
 

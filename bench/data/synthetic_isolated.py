@@ -3,23 +3,26 @@
 Each class is one gloss of :mod:`bench.data.synthetic_signs` (a hand motion and shape); signers vary in build,
 colours, position and speed. Written as a WLASL release (``WLASL_v0.3.json``, ``nslt_12.json``, mp4 clips) plus
 the keypoint pickle NLA-SLR reads (``{video_id: float32 [T, 133, 3]}`` at 256x256 frame coordinates), with the
-body, face and both hands placed where the renderer drew them.
+body, face and both hands placed where the renderer drew them; :func:`as_nla_slr_package` writes the same data as
+NLA-SLR's data package (``WLASL2000.zip``, ``train/dev/test.pkl``, ``12.json``).
 """
 
 from __future__ import annotations
 
 import math
 import pickle
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from bench.data import DATASETS
 from bench.data.synthetic_signs import GLOSSES, REST, Signer, make_signer, render_signing
-from bench.data.wlasl import _Wlasl, write_wlasl
+from bench.data.wlasl import _Wlasl, write_nla_slr_package, write_wlasl
 from bench.io.atomic import atomic_open
 
 KEYPOINT_FRAME = 256  # keypoints are in 256x256 frame coordinates, as NLA-SLR's
+PACKAGE_KEYPOINTS = "keypoints_hrnet_dark_coco_wholebody.pkl"  # the name NLA-SLR's configs give the pickle
 
 
 @DATASETS.register("synthetic_wlasl")
@@ -78,3 +81,13 @@ def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, fram
     with atomic_open(pickle_path, binary=True) as handle:
         pickle.dump(keypoints, handle)
     return SyntheticWlasl(root), pickle_path
+
+
+def as_nla_slr_package(release: SyntheticWlasl, keypoints: str | Path, out: str | Path,
+                       seq_lens: dict[str, int] | None = None) -> tuple[SyntheticWlasl, Path]:
+    """The synthetic ``release`` (from :func:`make_dataset`) written again under ``out`` as NLA-SLR's data package,
+    with its keypoint pickle; ``seq_lens`` overrides some clips' ``seq_len``. Returns the reader and the pickle."""
+    out = write_nla_slr_package(release, out, seq_lens)
+    pickle_path = out / PACKAGE_KEYPOINTS
+    shutil.copyfile(keypoints, pickle_path)
+    return SyntheticWlasl(out), pickle_path

@@ -8,6 +8,16 @@ Layout under the root (the WLASL repository's files and the ``videos/`` folder i
     wlasl_class_list.txt            idx<TAB>gloss (used for gloss names when WLASL_v0.3.json is absent)
     videos/<video_id>.mp4           one clip per sample, already cut to the sign (start_kit/preprocess.py)
 
+NLA-SLR's data package is read too (layout detected; see :mod:`bench.data.isolated`)::
+
+    train.pkl, dev.pkl, test.pkl    [{"name": video_id, "label": gloss, "seq_len", "video_file"}, ...] (gzip'd or not)
+    {100,300,1000,2000}.json        the subset filter, byte-identical to nslt_{N}.json
+    WLASL2000.zip                   WLASL2000/<video_id>.mp4, read in place
+
+As the official ``load_annotations``: a subset keeps the records whose ``name`` is in ``<N>.json`` and whose
+``video_file`` does not contain "augmentation"; the vocabulary is ``sorted(set(train labels))`` of those; the clip
+is ``<name>.mp4`` in the zip; the frame count is ``seq_len - 2`` (seq_len wins over the container).
+
 ``action[0]`` indexes the release's class order (frequency order, the order of ``WLASL_v0.3.json``). NLA-SLR
 relabels: its vocabulary is ``sorted(set(train glosses))`` of the subset. The class list spells class 163
 "losear" (a typo for "lose"); it is corrected on read (``fix_typos``), which leaves the sorted order unchanged.
@@ -20,6 +30,8 @@ usual 2878 leave that class without a test sample.
 from __future__ import annotations
 
 import os
+import shutil
+import zipfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -28,8 +40,9 @@ import numpy as np
 
 from bench.data import DATASETS
 from bench.data.cslr import DatasetError
-from bench.data.isolated import IslrDataset, IslrSample, load_json, sorted_train_vocabulary, write_json
+from bench.data.isolated import RELEASE, IslrDataset, IslrSample, load_json, sorted_train_vocabulary, write_json
 from bench.io.atomic import atomic_open
+from bench.io.nla_slr_annotations import write_annotation_pickle
 from bench.io.video import write_video
 
 SPLITS = ("train", "val", "test")
@@ -46,16 +59,29 @@ class _Wlasl(IslrDataset):
     official_frame_drop = 2
     layout = (f"nslt_{{N}}.json and {RELEASE_JSON} (or {CLASS_LIST}) in the root, videos/<video_id>.mp4 "
               f"(the WLASL start kit's output)")
+    package_zip = "WLASL2000.zip"
+    package_extra_files = ", <N>.json"
 
-    def __init__(self, root: str | os.PathLike, videos: str = "videos", fix_typos: bool = True):
-        """``videos``: the clips folder under ``root``; ``fix_typos``: correct the class list's "losear"."""
-        super().__init__(root)
-        self.videos = videos
+    def __init__(self, root: str | os.PathLike, videos: str | os.PathLike | None = None, fix_typos: bool = True):
+        """``videos``: the clips folder or zip (default ``videos`` / ``WLASL2000.zip``); ``fix_typos``: correct
+        the class list's "losear"."""
+        super().__init__(root, videos)
         self.fix_typos = fix_typos
 
     @property
     def split_file(self) -> Path:
+        """The subset's split file: ``nslt_{N}.json`` (release) or its copy ``{N}.json`` (NLA-SLR's package)."""
+        package = self.layout_read != RELEASE
+        return self.root / (f"{self.num_classes}.json" if package else f"nslt_{self.num_classes}.json")
+
+    def _release_marker(self) -> Path:
         return self.root / f"nslt_{self.num_classes}.json"
+
+    def _package_keeps(self, record: Mapping[str, Any]) -> bool:
+        return "augmentation" not in record["video_file"] and record["name"] in self._nslt  # as load_annotations
+
+    def _package_clip(self, record: Mapping[str, Any]) -> str:
+        return f"{record['name']}.mp4"  # the official loader opens WLASL2000/<name>.mp4, ignoring video_file
 
     def release_glosses(self) -> list[str]:
         """The gloss of each release class index (frequency order): ``WLASL_v0.3.json``, else the class list."""
@@ -76,7 +102,7 @@ class _Wlasl(IslrDataset):
             release_class, start, end = entry["action"]
             info = {"release_class": release_class, **instances.get(vid, {})}
             signer = info.get("signer_id")
-            records.append((vid, f"{self.videos}/{vid}.mp4", glosses[self._class_index(vid, entry)],
+            records.append((vid, self.clip(f"{vid}.mp4"), glosses[self._class_index(vid, entry)],
                             {"frame_start": start, "frame_end": end, "info": info,
                              "signer": None if signer is None else str(signer)}))
         return self._labelled(split, records, self.split_file)
@@ -90,7 +116,7 @@ class _Wlasl(IslrDataset):
 
     @cached_property
     def _nslt(self) -> dict[str, dict[str, Any]]:
-        path = self._require(self.split_file, f"the split file nslt_{self.num_classes}.json")
+        path = self._require(self.split_file, f"the split file {self.split_file.name}")
         data = load_json(path)
         if not isinstance(data, dict):
             raise DatasetError(f"{path}: expected an object {{video_id: {{subset, action}}}}, "
@@ -190,3 +216,33 @@ def write_wlasl(root: str | os.PathLike, glosses: Sequence[str], instances: Sequ
         write_video(root / "videos" / f"{vid}.mp4", frames, fps=fps)
     return root
 
+
+
+def write_nla_slr_package(release: _Wlasl, out: str | os.PathLike,
+                          seq_lens: Mapping[str, int] | None = None) -> Path:
+    """Write the clips and splits of a WLASL ``release`` (read in its release layout) as NLA-SLR's data package
+    under ``out``: ``WLASL2000.zip`` (``WLASL2000/<id>.mp4``, the same bytes), ``train/dev/test.pkl`` (gzip'd
+    ``{name, label, seq_len, video_file}`` records of the clips present) and ``<N>.json`` copies of every
+    ``nslt_<N>.json``. ``seq_len``: the stored frame count (what the official tools counted), or ``seq_lens[id]``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    members: dict[str, Path] = {}
+    for split, pickle_name in release.package_files.items():
+        records = []
+        for sample in release.samples(split):
+            path = release.video_path(sample)
+            if not path.is_file():
+                continue  # a dead link: the official package holds only downloaded clips
+            member = f"WLASL2000/{sample.id}.mp4"
+            members[member] = path
+            count = (seq_lens or {}).get(sample.id, release.stored_frame_count(sample))
+            records.append({"name": sample.id, "label": sample.gloss, "seq_len": count, "video_file": member})
+        write_annotation_pickle(out / pickle_name, records)
+    partial = out / f".{release.package_zip}.tmp"
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, path in sorted(members.items()):
+            archive.write(path, member)
+    os.replace(partial, out / release.package_zip)
+    for split_file in release.root.glob("nslt_*.json"):
+        shutil.copyfile(split_file, out / split_file.name.removeprefix("nslt_"))
+    return out

@@ -1,5 +1,7 @@
 """Video files through PyAV: frame counts, reading chosen frames as RGB, and a small writer for synthetic data.
 
+A video is a file path or a clip inside a zip (:class:`bench.io.zip_members.ZipMember`, read in memory).
+
 Decoding differences to know about. The official NLA-SLR loader decodes WLASL's mp4 files with lintel (FFmpeg's
 decoders and swscale, RGB24) and counts ``len - 2`` frames because of a lintel bug with the last frames of mp4s;
 that rule belongs to the dataset (``bench.data.wlasl``), not to this module, which counts every decoded frame.
@@ -11,6 +13,7 @@ deterministic.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from fractions import Fraction
@@ -20,6 +23,8 @@ from typing import Callable, Sequence
 import av
 import numpy as np
 
+from bench.io.zip_members import ZipMember
+
 SEEK_THRESHOLD = 48  # seek instead of decoding from the start when the first wanted frame is at least this far in
 _OPEN_ERRORS = (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError)
 
@@ -28,7 +33,7 @@ class VideoError(ValueError):
     """A video that is missing, not decodable, or shorter than asked; the message names the file."""
 
 
-def video_frame_count(path: str | os.PathLike, exact: bool = False) -> int:
+def video_frame_count(path: str | os.PathLike | ZipMember, exact: bool = False) -> int:
     """Frames in the first video stream: the container's count (fast), or every frame decoded with ``exact``.
 
     Containers that do not store a count (count 0) are decoded in full. For mp4 files written by FFmpeg or OpenCV
@@ -44,14 +49,14 @@ def video_frame_count(path: str | os.PathLike, exact: bool = False) -> int:
             raise VideoError(f"cannot decode the video {path}: {error}; re-download or re-extract it") from None
 
 
-def video_size(path: str | os.PathLike) -> tuple[int, int]:
+def video_size(path: str | os.PathLike | ZipMember) -> tuple[int, int]:
     """(width, height) of the first video stream, from the container header."""
     with _open(path) as container:
         stream = container.streams.video[0]
         return int(stream.codec_context.width), int(stream.codec_context.height)
 
 
-def read_video_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray,
+def read_video_frames(path: str | os.PathLike | ZipMember, indices: Sequence[int] | np.ndarray,
                       seek_threshold: int = SEEK_THRESHOLD) -> np.ndarray:
     """Frames ``indices`` (0-based, non-decreasing; repeats allowed) as uint8 RGB ``[N, H, W, 3]``.
 
@@ -116,12 +121,13 @@ def write_video(path: str | os.PathLike, frames: np.ndarray | Sequence[np.ndarra
 
 
 # -- internals ----------------------------------------------------------------------------------------------------
-def _open(path: str | os.PathLike) -> av.container.InputContainer:
-    path = Path(path)
+def _open(path: str | os.PathLike | ZipMember) -> av.container.InputContainer:
+    path = path if isinstance(path, ZipMember) else Path(path)
     if not path.is_file():
         raise VideoError(f"video not found: {path}")
-    try:
-        container = av.open(str(path), mode="r")
+    try:  # a clip inside a zip is read into memory, as the official ZipReader does (no extraction)
+        source = io.BytesIO(path.read_bytes()) if isinstance(path, ZipMember) else str(path)
+        container = av.open(source, mode="r")
     except _OPEN_ERRORS as error:
         raise VideoError(f"cannot open {path} as a video ({error}); the file is damaged or not a video: "
                          f"re-download or re-extract it") from None
@@ -131,7 +137,7 @@ def _open(path: str | os.PathLike) -> av.container.InputContainer:
     return container
 
 
-def _read(path: str | os.PathLike, wanted: np.ndarray, seek: bool) -> np.ndarray | None:
+def _read(path: str | os.PathLike | ZipMember, wanted: np.ndarray, seek: bool) -> np.ndarray | None:
     """Decode ``wanted`` frames; with ``seek``, None when timestamps cannot be trusted (the caller decodes anew)."""
     out: list[np.ndarray | None] = [None] * len(wanted)
     first, last, position, decoded = int(wanted[0]), int(wanted[-1]), 0, 0

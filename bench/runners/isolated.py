@@ -6,7 +6,9 @@ the model -> softmax of every recorded output -> per protocol, the mean of its v
 sample is compact: each (protocol, output)'s label rank and top-10 classes with probabilities, appended per batch
 to ``scores.jsonl`` (an interrupted run resumes from it); metrics are computed from the ranks, so a report can
 recompute any top-k and confusion analysis without the model. Samples without a readable video are counted and
-listed: results read "2878 of 2879 evaluated".
+listed: results read "2878 of 2879 evaluated". Each record also says which data layout was read (the release or
+NLA-SLR's package; clips whose ``seq_len`` differs from their stored frames) and how many labels were tied at the
+top-k decision (``ties``: the harness counts ties against the label; NLA-SLR's ``torch.argsort`` may not).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class IsolatedEval:
     limit: int | None = None
     restart: bool = False
     workers: int = 2
+    videos: str | None = None  # the clips folder or zip (relative to data_root or absolute); default: the layout's
 
 
 @dataclass
@@ -60,6 +63,7 @@ class IsolatedResult:
     nominal: int
     not_evaluated: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    integrity: object = None  # the split's IsolatedIntegrity: layout read, problems, seq_len mismatches
 
 
 def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> IsolatedResult:
@@ -70,7 +74,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root)
+    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
     classes = dataset.classes()
     if cfg.checkpoint is None and not cfg.random_weights:
         raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "
@@ -124,9 +128,11 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
     notes = ["RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network"] if cfg.random_weights else []
     if cfg.limit:
         notes.append(f"limited to the first {cfg.limit} samples of the split")
+    if integrity.frame_count_mismatches:
+        notes.append(integrity.mismatch_line())
     records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
-                             time.perf_counter() - start, run_dir)
-    return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes)
+                             time.perf_counter() - start, run_dir, integrity)
+    return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
 
 
 def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
@@ -185,13 +191,14 @@ def score_sample(model, sample, clips, protocols, outputs, batch_size: int, devi
                 probs.setdefault(name, []).append(logits.float().softmax(-1).cpu())
     probs = {name: torch.cat(parts).numpy() for name, parts in probs.items()}  # [windows, C]
     chosen = [o for o in outputs if o in probs] or list(probs)
-    row = {"id": sample.id, "label": int(sample.label), "windows": len(keys), "ranks": {}, "top": {}}
+    row = {"id": sample.id, "label": int(sample.label), "windows": len(keys), "ranks": {}, "ties": {}, "top": {}}
     for protocol in protocols:
         index = [keys.index(w) for w in _protocol_windows(clips, protocol)]
         for output in chosen:
             fused = probs[output][index].mean(axis=0)  # softmax averaged over the protocol's views
             key = f"{protocol}/{output}"
             row["ranks"][key] = int((fused >= fused[sample.label]).sum() - 1)  # ties count against the label
+            row["ties"][key] = int((fused == fused[sample.label]).sum() - 1)  # other classes with the label's score
             top = np.argsort(-fused, kind="stable")[:TOP]
             row["top"][key] = [[int(c), round(float(fused[c]), 6)] for c in top]
     return row
@@ -206,10 +213,13 @@ def _protocol_windows(clips: dict, protocol: str) -> list[tuple[str, tuple[int, 
 def _metrics(rows: list[dict], num_classes: int, ks) -> dict[str, dict[str, float]]:
     out = {}
     for key in (rows[0]["ranks"] if rows else {}):
-        counts = TopKCounts.from_ranks([r["ranks"][key] for r in rows], [r["label"] for r in rows], num_classes, ks)
+        tied = [r.get("ties", {}).get(key, 0) for r in rows]  # rows written before ties were kept: none known
+        counts = TopKCounts.from_ranks([r["ranks"][key] for r in rows], [r["label"] for r in rows], num_classes, ks,
+                                       tied=np.asarray(tied, dtype=np.int64))
         result = counts.compute()
         out[key] = {k: float(v) for k, v in result.items() if k.startswith("per_")}
         out[key]["classes_counted"] = result.get("classes_counted", 0)
+        out[key].update({k: v for k, v in result.items() if k == "ties" or k.startswith("tie_dependent")})
     return out
 
 
@@ -220,7 +230,7 @@ def _fingerprint(cfg, loaded, protocols, samples) -> str:
 
 
 def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated, notes, seconds,
-                   run_dir) -> list[Path]:
+                   run_dir, integrity) -> list[Path]:
     """One record per (view protocol, output): each is one leaderboard row."""
     paths = []
     missing_ids = sorted({i for ids in not_evaluated.values() for i in ids})
@@ -242,7 +252,10 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
             notes=notes + ([] if reported[1] else ["the paper does not say which output its table reports"]),
             extra={"not_evaluated": not_evaluated, "classes_counted": values.get("classes_counted"),
                    "scores": str(run_dir / "scores.jsonl"),
-                   "checkpoint": loaded.checkpoint.source if loaded.checkpoint else None},
+                   "checkpoint": loaded.checkpoint.source if loaded.checkpoint else None,
+                   "ties": {k: v for k, v in values.items() if k == "ties" or k.startswith("tie_dependent")},
+                   "data": {"layout": integrity.layout, **integrity.sources,
+                            "frame_count_mismatches": integrity.frame_count_mismatches}},
         )
         paths.append(write_record(record, cfg.results_dir))
     return paths

@@ -46,6 +46,7 @@ class IsolatedTrainConfig:
     init: str | None = None  # a checkpoint to start from (weights only)
     backbone_weights: str | None = None  # S3D_kinetics400.pt for the stages that start from it (the card's hook)
     eval_batch_size: int = 8
+    videos: str | None = None  # the clips folder or zip (relative to data_root or absolute); default: the layout's
 
 
 @dataclass
@@ -72,7 +73,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
     recipe = card.training.for_dataset(cfg.dataset)
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
     seed = recipe.seed if cfg.seed is None else cfg.seed
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root)
+    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
     classes = dataset.classes()
     torch.manual_seed(seed)
     model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)
