@@ -9,12 +9,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bench import api
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Sign language recognition benchmark: official checkpoints, official protocols, one harness.")
 console = Console(width=None if sys.stdout.isatty() else 150)  # logs and pipes get whole tables, not 80 columns
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 150)  # stdout stays data (--json)
 
 
 @app.callback()
@@ -42,12 +44,20 @@ def score(
     cleanup: Cleanup = typer.Option(Cleanup.official, help="official: the CSLR repositories' hypothesis clean-up"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object with totals and per-sentence counts"),
     top: int = typer.Option(10, help="how many of the most frequent substitutions to show"),
+    strict: bool = typer.Option(False, help="reference ids without any hypothesis word are an error (exit 1) "
+                                "instead of a warning"),
 ) -> None:
     """Word error rate of a CTM against an STM, the way the CSLR papers score it."""
     try:
         result = api.score(reference, hypothesis, scorer=scorer.value, cleanup=cleanup.value)
-    except (ValueError, RuntimeError) as err:
+    except (ValueError, RuntimeError, OSError) as err:
         _fail(err)
+    warning = result.coverage_warning()
+    if warning and strict:
+        _fail(f"{hypothesis}: {warning}", code=1)
+    if warning:
+        err_console.print(f"[bold yellow]warning:[/] {escape(f'{hypothesis}: {warning}')} (--strict makes this an "
+                          "error)", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
@@ -291,9 +301,10 @@ def models() -> None:
         console.print(f"[bold]{name}[/]  {card.task}  {card.paper}")
 
 
-def _fail(err: Exception) -> None:
-    console.print(f"[bold red]error:[/] {err}", highlight=False)
-    raise typer.Exit(code=2)
+def _fail(err: Exception | str, code: int = 2) -> None:
+    """Print ``error: ...`` on stderr (stdout may be a pipe reading --json) and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)  # one greppable line
+    raise typer.Exit(code=code)
 
 
 def main() -> None:

@@ -18,7 +18,9 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -40,27 +42,60 @@ class Checkpoint:
     format: str  # "official" or "bench"
     sha256: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    file_keys: dict[str, str] = field(default_factory=dict)  # state_dict key -> the key as the file spells it
 
 
 @dataclass
 class LoadReport:
-    """What a strict load found; empty lists mean the checkpoint fits the model exactly."""
+    """What a strict load found; empty lists mean the checkpoint fits the model exactly.
+
+    The lists hold the model's key names; :meth:`lines` spells each key as the checkpoint file does (with its
+    ``recognition_network.`` prefix or DataParallel ``.module``), so that the user finds it in the file.
+    """
 
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)  # key, model, file
     unshared: list[tuple[str, str]] = field(default_factory=list)  # keys that should hold one tensor and do not
+    file_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # model key -> the file's spelling
 
     @property
     def ok(self) -> bool:
         return not (self.missing or self.unexpected or self.mismatched or self.unshared)
 
     def lines(self) -> list[str]:
-        out = [f"missing from the checkpoint: {k}" for k in self.missing]
-        out += [f"not in the model: {k}" for k in self.unexpected]
-        out += [f"shape of {k}: model {list(m)}, checkpoint {list(f)}" for k, m, f in self.mismatched]
-        out += [f"{a} and {b} should be one shared tensor but differ" for a, b in self.unshared]
+        """One line per problem, keys as the file spells them."""
+        spell = file_spelling(self.file_keys)
+        out = [f"missing from the checkpoint: {spell(k)}" for k in self.missing]
+        out += [f"not in the model: {spell(k)}" for k in self.unexpected]
+        out += [f"shape of {spell(k)}: model {list(m)}, checkpoint {list(f)}" for k, m, f in self.mismatched]
+        out += [f"{spell(a)} and {spell(b)} should be one shared tensor but differ" for a, b in self.unshared]
         return out
+
+
+def file_spelling(file_keys: Mapping[str, str]):
+    """A function spelling a model key as the file does; a key the file lacks takes the spelling of its nearest
+    sibling's module path (``conv2d.module.``, ``recognition_network.``), so a missing key reads like its neighbours."""
+    heads: dict[str, str] = {}  # model-side module path -> the file's spelling of it
+    for ours, theirs in file_keys.items():
+        parts = ours.split(".")
+        for cut in range(len(parts)):
+            head = ".".join(parts[:cut])
+            tail = ours[len(head):]
+            if theirs.endswith(tail):
+                heads.setdefault(head, theirs[:len(theirs) - len(tail)])
+
+    def spell(key: str) -> str:
+        if key in file_keys:
+            return file_keys[key]
+        parts = key.split(".")
+        for cut in range(len(parts) - 1, -1, -1):
+            head = ".".join(parts[:cut])
+            if head in heads:
+                return heads[head] + key[len(head):]
+        return key
+
+    return spell
 
 
 def resolve(uri: str | os.PathLike) -> Path:
@@ -94,21 +129,30 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_checkpoint(uri: str | os.PathLike, weights_key: str = "model_state_dict", trust: bool = False) -> Checkpoint:
-    """Read the weights of ``uri`` in whichever format it is."""
+def read_checkpoint(uri: str | os.PathLike, weights_key: str | Sequence[str] = "model_state_dict",
+                    trust: bool = False) -> Checkpoint:
+    """Read the weights of ``uri`` in whichever format it is; official files keep them under ``weights_key`` (or
+    the first of several keys that the file holds)."""
     path = resolve(uri)
     digest = sha256_of(path)
     if path.suffix == ".safetensors":
         return _read_bench(path, str(uri), digest)
-    return _read_official(path, str(uri), digest, weights_key, trust)
+    keys = (weights_key,) if isinstance(weights_key, str) else tuple(weights_key)
+    return _read_official(path, str(uri), digest, keys, trust)
 
 
 def _read_bench(path: Path, source: str, digest: str) -> Checkpoint:
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="pt") as handle:
-        raw = (handle.metadata() or {}).get(BENCH_METADATA)
-        state = {key: handle.get_tensor(key) for key in handle.keys()}
+    damage = _safetensors_damage(path)
+    if damage:
+        raise CheckpointError(f"{path}: truncated or corrupt safetensors file ({damage}); copy or download it again")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            raw = (handle.metadata() or {}).get(BENCH_METADATA)
+            state = {key: handle.get_tensor(key) for key in handle.keys()}
+    except Exception as err:  # SafetensorError and friends: the layout is whole but its contents are not
+        raise CheckpointError(f"{path}: corrupt safetensors file ({err}); copy or download it again") from err
     if raw is None:
         raise CheckpointError(f"{path}: a safetensors file without slr-bench metadata; expected one written by "
                               "bench (bench train, or zoo.checkpoints.save_checkpoint)")
@@ -133,30 +177,107 @@ def _numpy_safe_globals() -> list:
     return names
 
 
-def _read_official(path: Path, source: str, digest: str, weights_key: str, trust: bool) -> Checkpoint:
+def _read_official(path: Path, source: str, digest: str, weights_keys: tuple[str, ...], trust: bool) -> Checkpoint:
     import torch
 
     try:
         with torch.serialization.safe_globals(_numpy_safe_globals()):
             obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as err:
+    except Exception as err:  # damaged files raise RuntimeError, OSError, EOFError, ... depending on where they end
+        damage = _torch_file_damage(path, err)
+        if damage:
+            raise CheckpointError(f"{path}: truncated or corrupt ({damage}); copy or download it again") from err
+        if not isinstance(err, (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError)):
+            raise CheckpointError(f"{path}: torch.load cannot read it ({_first_line(err)})") from err
         if not trust:
             raise CheckpointError(
-                f"{path}: this file holds pickled objects beyond tensors and numpy arrays ({str(err).splitlines()[0]}). "
+                f"{path}: this file holds pickled objects beyond tensors and numpy arrays ({_first_line(err)}). "
                 "Unpickling it can run code from the file: pass --trust-checkpoint (trust=True) only if you trust "
                 "its source") from err
         warnings.warn(f"{path}: loading with weights_only=False because you trust this file", stacklevel=3)
-        obj = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(obj, Mapping) and weights_key in obj:
-        state = obj[weights_key]
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as again:  # trusted, and still unreadable
+            raise CheckpointError(f"{path}: torch.load cannot read it even trusted ({_first_line(again)})") from again
+    held = next((k for k in weights_keys if isinstance(obj, Mapping) and k in obj), None)
+    if held is not None:
+        state = obj[held]
         extra = {k: obj[k] for k in ("epoch",) if k in obj}
     elif isinstance(obj, Mapping) and obj and all(hasattr(v, "shape") for v in obj.values()):
         state, extra = obj, {}  # a bare state dict
     else:
         found = sorted(obj)[:10] if isinstance(obj, Mapping) else type(obj).__name__
-        raise CheckpointError(f"{path}: expected the weights under {weights_key!r} (or a bare state dict); found {found}")
-    state = {key.replace(".module", ""): value for key, value in state.items()}  # as the official loaders do
-    return Checkpoint(state, source, "official", digest, {"format": "official", **extra})
+        raise CheckpointError(f"{path}: expected the weights under {weights_keys[0]!r} (or a bare state dict); "
+                              f"found {found}")
+    file_keys = {key.replace(".module", ""): key for key in state}  # as the official loaders do
+    state = {ours: state[theirs] for ours, theirs in file_keys.items()}
+    return Checkpoint(state, source, "official", digest, {"format": "official", **extra},
+                      file_keys=file_keys)
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).splitlines() or [type(err).__name__])[0]
+
+
+def _torch_file_damage(path: Path, err: BaseException) -> str | None:
+    """What is wrong with a file that ``torch.load`` refused, if it is damaged (truncated, corrupt, not a PyTorch
+    file); None when it looks whole, so that the refusal is about its contents."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if not size:
+        return "an empty file, 0 bytes"
+    if b"PK\x03\x04".startswith(head):  # torch.save's zip format (or its first bytes); its directory is at the end, so truncation loses it
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as zip_err:
+            return f"a zip-based PyTorch file of {size:,} bytes whose zip directory cannot be read: {zip_err}"
+        return f"a zip-based PyTorch file of {size:,} bytes whose member {bad} fails its CRC check" if bad else None
+    if head[:1] == b"\x80":  # legacy torch.save: five pickles, then the raw bytes of each storage
+        more = re.search(r"expected (\d+) more bytes", str(err))  # torch says what the current storage lacks
+        if more:
+            return f"a legacy PyTorch file of {size:,} bytes, expected at least {size + int(more[1]):,}"
+        if not _pickles_whole(path, 5):
+            return f"a legacy PyTorch file of {size:,} bytes that ends inside its pickled header"
+        if not isinstance(err, pickle.UnpicklingError):  # the header is whole: the storages are short or garbled
+            return f"a legacy PyTorch file of {size:,} bytes whose storages cannot be read: {_first_line(err)}"
+        return None
+    return f"{size:,} bytes that are neither a zip-based nor a legacy PyTorch file: it starts with {head!r}"
+
+
+def _pickles_whole(path: Path, count: int) -> bool:
+    """Whether the file starts with ``count`` complete pickles; opcodes are only parsed, nothing is unpickled."""
+    import pickletools
+
+    with open(path, "rb") as handle:
+        try:
+            for _ in range(count):
+                for _ in pickletools.genops(handle):  # stops after each pickle's STOP
+                    pass
+        except ValueError:  # "pickle exhausted before seeing STOP", or bytes that are no opcode
+            return False
+    return True
+
+
+def _safetensors_damage(path: Path) -> str | None:
+    """Why a safetensors file's size or header cannot be right (the header states every tensor's byte range)."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            return f"{size:,} bytes, shorter than the 8-byte header length"
+        length = int.from_bytes(head, "little")
+        if 8 + length > size:
+            return f"{size:,} bytes, but its header alone takes {8 + length:,}"
+        try:
+            header = json.loads(handle.read(length))
+            end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return f"{size:,} bytes, whose {length:,}-byte JSON header does not parse"
+    if 8 + length + end != size:
+        return f"{size:,} bytes, expected {8 + length + end:,} from its header"
+    return None
 
 
 def vocabulary_sha256(glosses: Sequence[str]) -> str:
@@ -190,10 +311,11 @@ def export_official(path: str | os.PathLike, state_dict: Mapping[str, Any], weig
     return path
 
 
-def check_state_dict(model, state_dict: Mapping[str, Any], shared: Iterable[tuple[str, str]] = ()) -> LoadReport:
-    """Compare a state dict with a model's, key by key and shape by shape."""
+def check_state_dict(model, state_dict: Mapping[str, Any], shared: Iterable[tuple[str, str]] = (),
+                     file_keys: Mapping[str, str] | None = None) -> LoadReport:
+    """Compare a state dict with a model's, key by key and shape by shape (``file_keys``: how the file spells them)."""
     expected = model.state_dict()
-    report = LoadReport()
+    report = LoadReport(file_keys=file_keys or {})
     report.missing = [k for k in expected if k not in state_dict]
     report.unexpected = [k for k in state_dict if k not in expected]
     for key, tensor in expected.items():
@@ -213,7 +335,7 @@ def _same(a, b) -> bool:
 
 def load_strict(model, checkpoint: Checkpoint, shared: Iterable[tuple[str, str]] = ()) -> LoadReport:
     """Load ``checkpoint`` into ``model``; any difference in keys or shapes raises, naming each key."""
-    report = check_state_dict(model, checkpoint.state_dict, shared)
+    report = check_state_dict(model, checkpoint.state_dict, shared, checkpoint.file_keys)
     if not report.ok:
         lines = report.lines()
         shown = "\n  ".join(lines[:40]) + (f"\n  ... and {len(lines) - 40} more" if len(lines) > 40 else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from zoo.cards import ModelCard, get_card
+from zoo.cards import ModelCard, get_card, list_models
 from zoo.checkpoints import Checkpoint, CheckpointError, LoadReport, check_state_dict, read_checkpoint, vocabulary_sha256
 
 
@@ -42,24 +42,34 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
         if expected is None:
             raise ValueError(f"{name}: give a checkpoint, num_classes or a vocabulary to build the model")
         return LoadedModel(card.build(expected, **variant), card, expected, dict(variant))
-    ckpt = read_checkpoint(checkpoint, card.checkpoint_key, trust)
+    ckpt = read_checkpoint(checkpoint, _weights_keys(card), trust)
+    theirs = ckpt.metadata.get("card", card.name)
+    if theirs != card.name:  # before anything else: the class count or keys of another model mean nothing here
+        raise CheckpointError(f"{checkpoint}: this is a {theirs} checkpoint (its metadata says so), not {card.name}; "
+                              f"pass --model {theirs}")
     if card.key_prefix and ckpt.format == "official":
-        ckpt.state_dict = strip_prefix(ckpt.state_dict, card.key_prefix, checkpoint)
+        if any(not key.startswith(card.key_prefix) for key in ckpt.state_dict):
+            refuse_other_family(card, ckpt, checkpoint, variant)
+        stripped = strip_prefix(ckpt.state_dict, card.key_prefix, checkpoint)
+        ckpt.file_keys = {k[len(card.key_prefix):]: ckpt.file_keys.get(k, k) for k in ckpt.state_dict}
+        ckpt.state_dict = stripped
+    chosen = {**card.variant_for(set(ckpt.state_dict)), **ckpt.metadata.get("variant", {}), **variant}
     found = ckpt.metadata.get("num_classes") or classes_in(ckpt.state_dict, card.classifier_key)
     if expected is not None and found is not None and found != expected:
+        refuse_other_family(card, ckpt, checkpoint, chosen)
         what = f"{expected - 1} glosses + blank" if card.task == "continuous" else f"{expected} classes"
         raise CheckpointError(f"{checkpoint}: has {found} classes, the data needs {expected} ({what}); a checkpoint "
                               "from another vocabulary or subset?")
     if vocabulary is not None and ckpt.metadata.get("vocabulary_sha256") not in (None, vocabulary_sha256(vocabulary)):
         raise CheckpointError(f"{checkpoint}: trained on another vocabulary than the data's (hash differs)")
-    if ckpt.metadata.get("card", card.name) != card.name:
-        raise CheckpointError(f"{checkpoint}: a {ckpt.metadata['card']!r} checkpoint, not {card.name!r}")
-    chosen = {**card.variant_for(set(ckpt.state_dict)), **ckpt.metadata.get("variant", {}), **variant}
     classes = expected or found
     if classes is None:
+        refuse_other_family(card, ckpt, checkpoint, chosen)
         raise CheckpointError(f"{checkpoint}: cannot tell its number of classes; pass num_classes")
     model = card.build(classes, **_tuples(chosen))
-    report = check_state_dict(model, ckpt.state_dict, card.shared_keys)
+    report = check_state_dict(model, ckpt.state_dict, card.shared_keys, ckpt.file_keys)
+    if not report.ok:
+        refuse_other_family(card, ckpt, checkpoint, chosen)
     if not report.ok and not check_only:
         lines = report.lines()
         raise CheckpointError(f"{checkpoint}: does not fit {card.name} ({len(lines)} problems):\n  " + "\n  ".join(lines))
@@ -74,6 +84,64 @@ def strip_prefix(state_dict: dict, prefix: str, source: str) -> dict:
     if outside:
         raise CheckpointError(f"{source}: expected every key under {prefix!r}; found {len(outside)} others, e.g. {outside[:3]}")
     return {k[len(prefix):]: v for k, v in state_dict.items()}
+
+
+def _weights_keys(card: ModelCard) -> list[str]:
+    """Where official files keep their weights: this card's key first, then other cards' (so that another
+    model's file is read, and then named for what it is)."""
+    keys = [card.checkpoint_key]
+    for name in list_models():
+        key = get_card(name).checkpoint_key
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def refuse_other_family(card: ModelCard, ckpt: Checkpoint, source: str, variant: dict[str, Any] | None = None) -> None:
+    """Raise if the checkpoint's keys fit another registered card better than ``card`` (a CorrNet file given to
+    an S3D model): that, not a class count or a thousand missing keys, is what the user needs to hear."""
+    fits = family_fits(ckpt, {card.name: variant or {}})
+    if not fits or fits.get(card.name, (0.0, 0, 0)) >= max(fits.values()):
+        return
+    best = max(fits.values())
+    names = [name for name, fit in fits.items() if fit == best]
+    same = f" (or {', '.join(names[1:])}: same keys and shapes)" if len(names) > 1 else ""
+    ours = fits.get(card.name, (0.0, 0, 0))[2]
+    raise CheckpointError(f"{source}: this is a {names[0]} checkpoint{same}, not {card.name}: {best[2]} of its "
+                          f"{len(ckpt.state_dict)} keys are {names[0]}'s, {ours} are {card.name}'s; "
+                          f"pass --model {names[0]}")
+
+
+def family_fits(ckpt: Checkpoint, variants: dict[str, dict[str, Any]] | None = None) -> dict[str, tuple[float, int, int]]:
+    """How well the checkpoint's keys fit each registered card: (Jaccard overlap of the key sets, keys whose shapes
+    agree, keys in common), keys compared as official files spell them (the card's ``key_prefix``, no
+    ``.module``). Models are built on the meta device: keys and shapes, no memory. ``variants``: per card name,
+    the variant to build (default: what the card reads from the keys)."""
+    import torch
+
+    plain = {_plain(ckpt.file_keys.get(k, k)): v for k, v in ckpt.state_dict.items()}
+    fits = {}
+    for name in list_models():
+        other = get_card(name)
+        prefix = other.key_prefix if ckpt.format == "official" else ""
+        inner = {k[len(prefix):]: v for k, v in plain.items() if k.startswith(prefix)}
+        try:
+            chosen = {**other.variant_for(set(inner)), **(variants or {}).get(name, {})}
+            with torch.device("meta"):
+                model = other.build(classes_in(inner, other.classifier_key) or 10, **_tuples(chosen))
+        except Exception:  # a builder that cannot take what these keys suggest: not this family
+            continue
+        expected = {prefix + k: tuple(v.shape) for k, v in model.state_dict().items()}
+        common = expected.keys() & plain.keys()
+        shapes = sum(expected[k] == tuple(plain[k].shape) for k in common)
+        fits[name] = (len(common) / len(expected.keys() | plain.keys()), shapes, len(common))
+    return fits
+
+
+def _plain(key: str) -> str:
+    """A key without DataParallel's ``module.`` (leading or inside), as official loaders strip it."""
+    key = key.replace(".module", "")
+    return key[len("module."):] if key.startswith("module.") else key
 
 
 def _tuples(variant: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from bench.io.atomic import atomic_open
 
@@ -42,6 +42,10 @@ class CtmWord:
     confidence: float | None = None
 
 
+STM_FORMAT = "file channel speaker start end [<labels>] words..."
+CTM_FORMAT = "file channel start duration word [confidence]"
+
+
 class TranscriptFormatError(ValueError):
     """A transcript line that does not follow the STM/CTM format; the message names file and line."""
 
@@ -50,20 +54,18 @@ def read_stm(path: str | os.PathLike) -> list[StmSegment]:
     """Read an STM file (UTF-8), keeping each raw line; blank lines and ``;;`` comments are skipped."""
     path = Path(path)
     segments = []
-    with path.open("r", encoding="utf-8", newline="") as handle:
-        for number, line in enumerate(handle, 1):
-            fields = line.split()
-            if not fields or fields[0].startswith(";;"):
-                continue
-            if len(fields) < 5:
-                raise TranscriptFormatError(
-                    f"{path}:{number}: an STM line needs 'file channel speaker start end [words]'; found {line!r}")
-            labels = None
-            words = fields[5:]
-            if words and words[0].startswith("<"):
-                labels, words = words[0], words[1:]
-            segments.append(StmSegment(fields[0], fields[1], fields[2], _number(fields[3], path, number),
-                                       _number(fields[4], path, number), tuple(words), labels, line))
+    for number, line in _lines(path):
+        fields = line.split()
+        if not fields or fields[0].startswith(";;"):
+            continue
+        if len(fields) < 5:
+            raise TranscriptFormatError(f"{path}:{number}: an STM line needs '{STM_FORMAT}'; found {line!r}")
+        labels = None
+        words = fields[5:]
+        if words and words[0].startswith("<"):
+            labels, words = words[0], words[1:]
+        segments.append(StmSegment(fields[0], fields[1], fields[2], _number(fields[3], path, number, STM_FORMAT),
+                                   _number(fields[4], path, number, STM_FORMAT), tuple(words), labels, line))
     return segments
 
 
@@ -71,26 +73,38 @@ def read_ctm(path: str | os.PathLike) -> list[CtmWord]:
     """Read a CTM file (UTF-8); blank lines and ``;;`` comments are skipped."""
     path = Path(path)
     words = []
-    with path.open("r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            fields = line.split()
-            if not fields or fields[0].startswith(";;"):
-                continue
-            if len(fields) not in (5, 6):
-                raise TranscriptFormatError(
-                    f"{path}:{number}: a CTM line needs 'file channel start duration word [confidence]'; "
-                    f"found {len(fields)} fields in {line!r}")
-            confidence = _number(fields[5], path, number) if len(fields) == 6 else None
-            words.append(CtmWord(fields[0], fields[1], _number(fields[2], path, number),
-                                 _number(fields[3], path, number), fields[4], confidence))
+    for number, line in _lines(path):
+        fields = line.split()
+        if not fields or fields[0].startswith(";;"):
+            continue
+        if len(fields) not in (5, 6):
+            raise TranscriptFormatError(
+                f"{path}:{number}: a CTM line needs '{CTM_FORMAT}'; found {len(fields)} fields in {line!r}")
+        confidence = _number(fields[5], path, number, CTM_FORMAT) if len(fields) == 6 else None
+        words.append(CtmWord(fields[0], fields[1], _number(fields[2], path, number, CTM_FORMAT),
+                             _number(fields[3], path, number, CTM_FORMAT), fields[4], confidence))
     return words
 
 
-def _number(text: str, path: Path, line: int) -> float:
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a UTF-8 file, each line with its line break as read; a byte that is not UTF-8 is
+    an error naming the line and the byte offset in the file."""
+    offset = 0
+    for number, raw in enumerate(path.read_bytes().splitlines(keepends=True), 1):
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise TranscriptFormatError(
+                f"{path}:{number}: not UTF-8 text: byte 0x{raw[err.start]:02x} at byte offset {offset + err.start} "
+                "of the file; expected UTF-8 (re-encode it, e.g. iconv -f latin1 -t utf-8)") from None
+        offset += len(raw)
+
+
+def _number(text: str, path: Path, line: int, layout: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise TranscriptFormatError(f"{path}:{line}: expected a number, found {text!r}") from None
+        raise TranscriptFormatError(f"{path}:{line}: expected a number, found {text!r} (fields: '{layout}')") from None
 
 
 def ctm_hypotheses(words: Iterable[CtmWord]) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from bench.io.transcripts import CtmWord, StmSegment, ctm_hypotheses, read_ctm, read_stm
+from bench.io.transcripts import STM_FORMAT, CtmWord, StmSegment, ctm_hypotheses, read_ctm, read_stm
 from bench.scoring.align import SUBSTITUTION, align
 from bench.scoring.cleanup import clean_hypotheses, fill_empty
 from bench.scoring.official_python import official_wer_text, score_official
@@ -45,6 +45,8 @@ class WerScore:
     sentences: tuple[SentenceScore, ...]
     decimals: int = 1
     reported_wer: float | None = None  # the scorer's own printed number, where it rounds (official-python)
+    hypothesis_ids: int = 0  # ids with at least one hypothesis line (CTM) or entry ({id: words})
+    missing_ids: tuple[str, ...] = ()  # reference ids without any hypothesis, scored as [EMPTY] (reference order)
     substitution_pairs: Counter = field(default_factory=Counter, compare=False, repr=False)
     words: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(default=(), compare=False, repr=False)
 
@@ -65,6 +67,17 @@ class WerScore:
             return self.reported_wer
         return 100.0 * self.errors / self.ref_words if self.ref_words else float("nan")
 
+    def coverage_warning(self, shown: int = 5) -> str | None:
+        """A sentence on reference ids without any hypothesis (scored as [EMPTY]), or None if there are none."""
+        missing, total = len(self.missing_ids), len(self.sentences)
+        if not missing:
+            return None
+        if not self.hypothesis_ids:
+            return f"no hypothesis words at all: all {total} reference ids are scored as [EMPTY] (every word an error)"
+        more = " ..." if missing > shown else ""
+        return (f"{missing} of {total} reference ids have no hypothesis words and are scored as [EMPTY] (every word "
+                f"an error): {', '.join(self.missing_ids[:shown])}{more}")
+
     def to_dict(self) -> dict:
         """The ``bench score --json`` object."""
         return {
@@ -76,6 +89,8 @@ class WerScore:
             "insertions": self.total("insertions"),
             "scorer": self.scorer,
             "cleanup": self.cleanup,
+            "coverage": {"reference_ids": len(self.sentences), "hypothesis_ids": self.hypothesis_ids,
+                         "missing": len(self.missing_ids), "missing_ids": list(self.missing_ids)},
             "sentences": [
                 {"id": s.id, "ref_words": s.ref_words, "correct": s.correct, "substitutions": s.substitutions,
                  "deletions": s.deletions, "insertions": s.insertions}
@@ -89,8 +104,8 @@ def load_reference(reference: str | os.PathLike | Sequence[StmSegment]) -> list[
     seen: set[str] = set()
     for segment in segments:
         if segment.file in seen:
-            raise ValueError(f"reference id {segment.file!r} has more than one STM segment; CSLR references have one "
-                             "segment per sample (score multi-segment STMs with sclite itself)")
+            raise ValueError(f"{_name(reference, 'the reference')}: id {segment.file!r} has more than one STM segment; "
+                             "CSLR references have one segment per sample (score multi-segment STMs with sclite itself)")
         seen.add(segment.file)
     return segments
 
@@ -108,12 +123,16 @@ def score(reference, hypotheses, scorer: str = "python", cleanup: str = "officia
     if scorer not in SCORERS:
         raise ValueError(f"unknown scorer {scorer!r}: expected one of {', '.join(SCORERS)}")
     segments = load_reference(reference)
+    if not segments:
+        raise ValueError(f"{_name(reference, 'the reference')}: no STM segments; expected lines '{STM_FORMAT}'")
     hyps = load_hypotheses(hypotheses)
     ids = [s.file for s in segments]
     unknown = sorted(set(hyps) - set(ids))
     if unknown:
-        raise ValueError(f"{len(unknown)} hypothesis ids are not in the reference (wrong reference file or split?), "
-                         f"e.g. {unknown[:5]}")
+        where = "the reference" + (f" {reference}" if isinstance(reference, (str, os.PathLike)) else "")
+        raise ValueError(f"{_name(hypotheses, 'the hypotheses')}: {len(unknown)} of {len(hyps)} hypothesis ids are not "
+                         f"in {where} (wrong reference file or split?), e.g. {', '.join(unknown[:5])}")
+    coverage = {"hypothesis_ids": len(hyps), "missing_ids": tuple(i for i in ids if i not in hyps)}
     filled = fill_empty(clean_hypotheses(hyps, cleanup), ids)
     scored = tuple((tuple(s.words), tuple(filled[s.file])) for s in segments)  # what was scored, for display
 
@@ -124,7 +143,7 @@ def score(reference, hypotheses, scorer: str = "python", cleanup: str = "officia
         text = official_wer_text(sum(r["errors"] for r in rows), sum(r["ref_words"] for r in rows))
         pairs = Counter(pair for r in rows for pair in r["substituted"])
         return WerScore(scorer, cleanup, sentences, decimals=2, reported_wer=float(text), words=scored,
-                        substitution_pairs=pairs)
+                        substitution_pairs=pairs, **coverage)
 
     pairs = Counter()
     sentences_list = []
@@ -139,7 +158,13 @@ def score(reference, hypotheses, scorer: str = "python", cleanup: str = "officia
     if scorer == "sclite":
         counts = run_sclite(segments, filled)
         sentences_list = [SentenceScore(s.file, len(s.words), *counts[s.file]) for s in segments]
-    return WerScore(scorer, cleanup, tuple(sentences_list), decimals=1, substitution_pairs=pairs, words=scored)
+    return WerScore(scorer, cleanup, tuple(sentences_list), decimals=1, substitution_pairs=pairs, words=scored,
+                    **coverage)
+
+
+def _name(source, default: str) -> str:
+    """A file argument's path, for messages; ``default`` for in-memory inputs."""
+    return str(source) if isinstance(source, (str, os.PathLike)) else default
 
 
 def _refuse_sclite_syntax(key: str, ref: Sequence[str], hyp: Sequence[str]) -> None:

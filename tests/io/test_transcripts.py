@@ -49,3 +49,27 @@ def test_write_is_atomic(tmp_path, monkeypatch):
         write_ctm([], target)
     assert target.read_text() == "old\n"
     assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("reader, name, good", [(read_stm, "latin1.stm", "a 1 spk 0.0 1.0 A\n"),
+                                                (read_ctm, "latin1.ctm", "a 1 0.00 0.01 A\n")])
+def test_non_utf8_names_file_line_and_byte_offset(tmp_path, reader, name, good):
+    path = tmp_path / name
+    path.write_bytes(good.encode() + "b 1 0.00 0.01 K\xe4SE\n".encode("latin-1"))  # a Latin-1 umlaut on line 2
+    offset = len(good) + len("b 1 0.00 0.01 K")
+    with pytest.raises(TranscriptFormatError, match=f"{name}:2: not UTF-8 text: byte 0xe4 at byte offset {offset} "
+                                                    "of the file; expected UTF-8"):
+        reader(path)
+
+
+def test_malformed_lines_say_the_expected_fields(tmp_path):
+    path = tmp_path / "short.ctm"
+    path.write_text("a 1 0.00 0.01 A\na 1 0.01 B\n")
+    with pytest.raises(TranscriptFormatError, match=r"short.ctm:2: a CTM line needs 'file channel start duration "
+                                                    r"word \[confidence\]'; found 4 fields"):
+        read_ctm(path)
+    path = tmp_path / "bad.stm"
+    path.write_text("a 1 spk zero 1.0 A\n")
+    with pytest.raises(TranscriptFormatError, match=r"bad.stm:1: expected a number, found 'zero' \(fields: 'file "
+                                                    r"channel speaker start end"):
+        read_stm(path)

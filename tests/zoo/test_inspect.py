@@ -68,3 +68,26 @@ def test_unshared_classifier_is_refused(official, tmp_path):
     path = save_official(tmp_path / "unshared.pt", state)
     out = runner.invoke(app, ["inspect", "--model", "corrnet", "--checkpoint", str(path)])
     assert out.exit_code == 1 and "should be one shared tensor" in out.output
+
+
+def test_another_models_checkpoint_is_named_for_what_it_is(official):
+    name, manifest, _, path = official
+    # CorrNet's file given to the RGB S3D (another key layout, another weights key): named before any class count
+    out = runner.invoke(app, ["inspect", "--model", "s3d_rgb_tiny", "--checkpoint", str(path), "--num-classes", "7"])
+    assert out.exit_code == 2 and out.stdout == ""
+    assert out.stderr.startswith(f"error: {path}: this is a corrnet checkpoint, not s3d_rgb_tiny: {len(manifest)} of "
+                                 f"its {len(manifest)} keys are corrnet's, 0 are s3d_rgb_tiny's; pass --model corrnet")
+    # VAC has a subset of CorrNet's keys: the closer family wins, not the class count
+    with pytest.raises(CheckpointError, match="this is a corrnet checkpoint, not vac: .* are vac's"):
+        load_model("vac", str(path), num_classes=1117)
+
+
+def test_our_checkpoint_of_another_card_is_named_before_its_class_count(tmp_path):
+    from zoo.checkpoints import save_checkpoint
+
+    model = load_model("corrnet_tiny", num_classes=7).model
+    path = save_checkpoint(tmp_path / "best.safetensors", model.state_dict(), {"card": "corrnet_tiny", "num_classes": 7})
+    out = runner.invoke(app, ["inspect", "--model", "s3d_rgb_tiny", "--checkpoint", str(path), "--num-classes", "20"])
+    assert out.exit_code == 2
+    assert out.stderr == (f"error: {path}: this is a corrnet_tiny checkpoint (its metadata says so), not s3d_rgb_tiny; "
+                          "pass --model corrnet_tiny\n")

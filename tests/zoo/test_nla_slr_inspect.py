@@ -80,13 +80,13 @@ def test_inspect_every_stage_manifest(reference, tmp_path, card, manifest):
     renamed[key[:-len("weight")] + "kernel"] = renamed.pop(key)
     out = runner.invoke(app, ["inspect", "--model", card, "--checkpoint",
                               str(save_official_best(tmp_path / "renamed.ckpt", renamed))])
-    assert out.exit_code == 1 and f"missing from the checkpoint: {key[len(PREFIX):]}" in out.output
+    assert out.exit_code == 1 and f"missing from the checkpoint: {key}" in out.output  # spelled as in the file
 
 
 def test_inspect_exits_1_naming_the_renamed_key_and_the_changed_shape(official):
     *_, broken_path = official
     out = runner.invoke(app, ["inspect", "--model", "nla_slr", "--checkpoint", str(broken_path)])
     assert out.exit_code == 1, out.output
-    assert f"missing from the checkpoint: {RENAMED[0]}" in out.output
-    assert f"not in the model: {RENAMED[1]}" in out.output
-    assert f"shape of {RESHAPED}: model [480, 480, 3, 1, 1], checkpoint [480, 480, 5, 1, 1]" in out.output
+    assert f"missing from the checkpoint: {PREFIX + RENAMED[0]}" in out.output  # keys as the file spells them
+    assert f"not in the model: {PREFIX + RENAMED[1]}" in out.output
+    assert f"shape of {PREFIX + RESHAPED}: model [480, 480, 3, 1, 1], checkpoint [480, 480, 5, 1, 1]" in out.output

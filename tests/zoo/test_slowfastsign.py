@@ -71,8 +71,9 @@ def test_renamed_key_fails_naming_it(official_file, tmp_path):
     out = runner.invoke(app, ["inspect", "--model", "slowfastsign", "--checkpoint", str(path),
                               "--num-classes", str(CLASSES)])
     assert out.exit_code == 1
-    assert "missing from the checkpoint: conv2d.s4.pathway0_res22.branch2.b.weight" in out.output
-    assert "not in the model: conv2d.s4.pathway0_res22.branch2.b.weight_renamed" in out.output
+    # keys as the file spells them: DataParallel's .module inside conv2d, as the official code saved it
+    assert "missing from the checkpoint: conv2d.module.s4.pathway0_res22.branch2.b.weight\n" in out.output
+    assert "not in the model: conv2d.module.s4.pathway0_res22.branch2.b.weight_renamed" in out.output
 
 
 def test_unshared_classifier_is_refused(official_file, tmp_path):
