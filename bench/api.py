@@ -17,22 +17,23 @@ def score(reference, hypothesis, scorer: str = "python", cleanup: str = "officia
     return _score(reference, hypothesis, scorer=scorer, cleanup=cleanup)
 
 
-def evaluate(config, progress=None):
+def evaluate(config, progress=None, log=None):
     """Run an evaluation: :class:`bench.runners.continuous.ContinuousEval` or
-    :class:`bench.runners.isolated.IsolatedEval`; returns its result (records, scores, counts)."""
+    :class:`bench.runners.isolated.IsolatedEval`; returns its result (records, scores, counts).
+    ``progress(stage, done, total)`` is called after every batch; ``log`` gets notes such as a resumption."""
     from bench.runners.continuous import ContinuousEval, evaluate_continuous
     from bench.runners.isolated import evaluate_isolated
 
-    return (evaluate_continuous if isinstance(config, ContinuousEval) else evaluate_isolated)(config, progress)
+    return (evaluate_continuous if isinstance(config, ContinuousEval) else evaluate_isolated)(config, progress, log)
 
 
-def train(config, log=print):
+def train(config, log=print, progress=None):
     """Train with the card's recipe: :class:`bench.runners.training.TrainConfig` (continuous SLR) or
-    :class:`bench.runners.train_isolated.IsolatedTrainConfig`."""
+    :class:`bench.runners.train_isolated.IsolatedTrainConfig`; ``progress(stage, done, total)`` inside epochs."""
     from bench.runners.train_isolated import IsolatedTrainConfig, train_isolated
     from bench.runners.training import train_continuous
 
-    return (train_isolated if isinstance(config, IsolatedTrainConfig) else train_continuous)(config, log)
+    return (train_isolated if isinstance(config, IsolatedTrainConfig) else train_continuous)(config, log, progress)
 
 
 def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None) -> str:
@@ -52,12 +53,16 @@ class DemoResult:
 
 def demo(out_dir: str | Path = "bench-demo", seed: int = 0, epochs: int | None = None,
          sizes: dict[str, int] | None = None, log=print, isolated_epochs: int | None = None,
-         isolated: bool = True) -> DemoResult:
+         isolated: bool = True, threads: int | None = 1, progress=None) -> DemoResult:
     """The embedded default, both tasks on CPU through ``bench train``'s and ``bench eval``'s code paths:
 
     - continuous: synthetic signing in PHOENIX-2014's layout, a reduced CorrNet, dev/test WER;
     - isolated: synthetic signs in WLASL's layout (mp4 + json + keypoint pickle), NLA-SLR's S3D at 1/8 width,
       test top-k under both view protocols.
+
+    One torch thread by default: the printed figures then do not depend on the machine's load (another thread
+    count rounds the training differently), and tiny models lose little on a quiet machine and gain a lot on a
+    busy one (``benchmarks/bench_threads.py``).
     """
     from bench.data.synthetic_signs import make_dataset
     from bench.runners.continuous import ContinuousEval, evaluate_continuous
@@ -71,21 +76,22 @@ def demo(out_dir: str | Path = "bench-demo", seed: int = 0, epochs: int | None =
         make_dataset(root, sizes, seed=seed)
     log("training corrnet_tiny (CorrNet blocks at 1/8 width, 36x36 frames) with its recipe on CPU")
     training = train_continuous(TrainConfig("corrnet_tiny", "synthetic_phoenix2014", root, out / "train", epochs=epochs,
-                                            seed=seed, cache_frames=True), log)
+                                            seed=seed, cache_frames=True, threads=threads), log, progress)
     evaluations = {}
     for split in ("dev", "test"):
         evaluations[split] = evaluate_continuous(ContinuousEval("corrnet_tiny", "synthetic_phoenix2014", split, root,
-                                                                str(training.best), out / "results", restart=True))
+                                                                str(training.best), out / "results", restart=True,
+                                                                threads=threads), progress)
     records = [e.record for e in evaluations.values()]
     result = DemoResult(records, evaluations, training, 0.0)
     if isolated:
-        result.isolated_training, result.isolated = _isolated_demo(out, seed, isolated_epochs, log)
+        result.isolated_training, result.isolated = _isolated_demo(out, seed, isolated_epochs, log, threads, progress)
         result.records += result.isolated.records
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _isolated_demo(out: Path, seed: int, epochs: int | None, log):
+def _isolated_demo(out: Path, seed: int, epochs: int | None, log, threads: int | None, progress):
     from bench.data.synthetic_isolated import make_dataset
     from bench.runners.isolated import IsolatedEval, evaluate_isolated
     from bench.runners.train_isolated import IsolatedTrainConfig, train_isolated
@@ -96,7 +102,8 @@ def _isolated_demo(out: Path, seed: int, epochs: int | None, log):
         make_dataset(root, seed=seed)
     log("training s3d_rgb_tiny (NLA-SLR's S3D at 1/8 width, 64x64 clips of 16 frames) with its recipe on CPU")
     training = train_isolated(IsolatedTrainConfig("s3d_rgb_tiny", "synthetic_wlasl", root, out / "train-isolated",
-                                                  epochs=epochs, seed=seed, cache_frames=True), log)
+                                                  epochs=epochs, seed=seed, cache_frames=True, threads=threads),
+                              log, progress)
     evaluation = evaluate_isolated(IsolatedEval("s3d_rgb_tiny", "synthetic_wlasl", "test", root, str(training.best),
-                                                results_dir=out / "results", restart=True))
+                                                results_dir=out / "results", restart=True, threads=threads), progress)
     return training, evaluation

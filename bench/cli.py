@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from contextlib import contextmanager
+from typing import Callable
 from enum import Enum
 from pathlib import Path
 
@@ -73,14 +76,17 @@ def demo(
     epochs: int = typer.Option(None, help="default: the corrnet_tiny recipe's"),
     isolated_epochs: int = typer.Option(None, help="default: the s3d_rgb_tiny recipe's"),
     isolated: bool = typer.Option(True, help="also run the isolated-SLR part"),
+    threads: int = typer.Option(1, help="torch CPU threads: 1 keeps the printed figures the same on a busy and a "
+                                "quiet machine (training rounds differently with another thread count)"),
 ) -> None:
     """The embedded default: synthetic signing in PHOENIX-2014's and WLASL's layouts, a reduced CorrNet and a
     reduced NLA-SLR S3D trained on CPU, evaluated with the official protocols, ranked from the records."""
-    from bench.console import eval_summary, isolated_summary
+    from bench.console import eval_summary, isolated_summary, progress_display
     from bench.report import TASK_TITLES, task_tables, to_rich_table
 
-    result = api.demo(out, seed=seed, epochs=epochs, log=console.print, isolated_epochs=isolated_epochs,
-                      isolated=isolated)
+    with progress_display(err_console) as progress, _interruptible(lambda: _train_stopped(progress.last, out)):
+        result = api.demo(out, seed=seed, epochs=epochs, log=_note, isolated_epochs=isolated_epochs,
+                          isolated=isolated, threads=threads, progress=progress)
     for split, evaluation in result.evaluations.items():
         console.print(f"[bold]corrnet_tiny, {split}[/]")
         console.print(eval_summary(evaluation))
@@ -108,6 +114,13 @@ def report(
         _fail(ValueError(f"choose one output format, got {', '.join('--' + c for c in chosen)}"))
     sources = sources or [Path("results")]
     try:
+        from bench.records import read_records
+
+        found = [r for r in read_records(sources) if task is None or r.task == task]
+        if not found:
+            raise ValueError(f"no {task + ' ' if task else ''}result records under {', '.join(map(str, sources))}: "
+                             "expected record .json files (bench eval writes them to results/runs; published claims "
+                             "are in results/published)")
         if chosen:
             typer.echo(api.report(sources, fmt=chosen[0], task=task), nl=False)
             return
@@ -145,10 +158,14 @@ def evaluate(
     restart: bool = typer.Option(False, help="discard an interrupted run's hypotheses instead of resuming"),
     reference: Path = typer.Option(None, exists=True, dir_okay=False,
                                    help="score against this STM instead of the dataset's official one"),
+    gloss_dict: Path = typer.Option(None, exists=True, dir_okay=False,
+                                    help="continuous SLR: the official gloss_dict.npy (default: one in --data-root, "
+                                    "else the release's annotations of every split, else the checkpoint's list)"),
+    threads: int = typer.Option(None, help="torch CPU threads (default: as many as idle cores; see README)"),
 ) -> None:
-    """Evaluate a model on a dataset split with the paper's protocol; writes a result record."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
+    """Evaluate a model on a dataset split with the paper's protocol; writes a result record. An interrupted run
+    (Ctrl-C, SIGTERM) resumes when the same command is run again."""
+    from bench.console import progress_display
     from bench.runners.continuous import ContinuousEval
     from bench.runners.isolated import IsolatedEval
     from zoo.cards import get_card
@@ -161,27 +178,14 @@ def evaluate(
     if isolated:
         cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
-                           trust_checkpoint, random_weights, limit, restart, videos=videos)
+                           trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
-                             reference=reference)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]} samples/s"), TimeRemainingColumn()]
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"{model} on {dataset} {split}", total=None, rate="-")
-        started = [None]
-
-        def progress(done: int, total: int) -> None:
-            import time
-
-            started[0] = started[0] or (time.perf_counter(), done)
-            elapsed = time.perf_counter() - started[0][0]
-            rate = f"{(done - started[0][1]) / elapsed:.2f}" if elapsed > 0 else "-"
-            bar.update(task, completed=done, total=total, rate=rate)
-
+                             reference=reference, gloss_dict=gloss_dict, threads=threads)
+    with progress_display(err_console) as progress, _interruptible(lambda: _eval_stopped(progress.last)):
         try:
-            result = api.evaluate(cfg, progress)
+            result = api.evaluate(cfg, progress, log=_note)
         except (KeyError, ValueError, CheckpointError, RuntimeError) as err:
             _fail(err)
     from bench.console import eval_summary, isolated_summary
@@ -215,9 +219,11 @@ def train(
                                                 "(less memory, same numbers)"),
     cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
     seed: int = typer.Option(None, help="default: 0 (continuous), the recipe's (isolated)"),
+    threads: int = typer.Option(None, help="torch CPU threads (default: as many as idle cores; see README)"),
 ) -> None:
     """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
-    kept, resumable."""
+    kept, resumable (an interrupted run continues after its last finished epoch when run again)."""
+    from bench.console import progress_display
     from bench.runners.train_isolated import IsolatedTrainConfig
     from bench.runners.training import TrainConfig
     from zoo.cards import get_card
@@ -230,14 +236,18 @@ def train(
                                  "in fp32)")
             cfg = IsolatedTrainConfig(model, dataset, data_root, out, keypoints, word_vectors, epochs, batch_size, lr,
                                       device, seed, cache_frames=cache_frames, init=init,
-                                      backbone_weights=backbone_weights, videos=videos)
+                                      backbone_weights=backbone_weights, videos=videos, threads=threads)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
-                              checkpoint_activations=checkpoint_activations)
-        result = api.train(cfg, log=console.print)
-    except (KeyError, ValueError, RuntimeError) as err:
+                              checkpoint_activations=checkpoint_activations, threads=threads)
+    except (KeyError, ValueError) as err:
         _fail(err)
+    with progress_display(err_console) as progress, _interruptible(lambda: _train_stopped(progress.last, out)):
+        try:
+            result = api.train(cfg, log=_note, progress=progress)
+        except (KeyError, ValueError, RuntimeError) as err:
+            _fail(err)
     if isolated:
         console.print(f"best val top-1 {result.best_top1:.1f}% -> {result.best} (official layout: {result.official})")
     else:
@@ -299,6 +309,44 @@ def models() -> None:
     for name in list_models():
         card = get_card(name)
         console.print(f"[bold]{name}[/]  {card.task}  {card.paper}")
+
+
+def _note(line: str) -> None:
+    """Runner notes (epochs, resumption) on stdout, as written."""
+    console.print(line, highlight=False)
+
+
+@contextmanager
+def _interruptible(stopped: Callable[[], str]):
+    """Ctrl-C and SIGTERM end the command with a line that says what is saved and how to go on; exit 130 / 143."""
+    received: list[int] = []
+
+    def on_term(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print(f"[bold yellow]interrupted:[/] {escape(stopped())}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=128 + (received[0] if received else signal.SIGINT))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _eval_stopped(last: tuple) -> str:
+    stage, done, total = last
+    if stage is None:
+        return "before any sample was evaluated; run the same command to start again"
+    return f"{done} of {total} samples done; run the same command to resume (--restart starts over)"
+
+
+def _train_stopped(last: tuple, out: Path) -> str:
+    stage, done, total = last
+    where = f" in {stage} ({done} of {total})" if stage else ""
+    return (f"stopped{where}; every finished epoch is saved in {out}: run the same command to resume after the "
+            "last one")
 
 
 def _fail(err: Exception | str, code: int = 2) -> None:

@@ -1,11 +1,16 @@
-"""Rich renderings for the terminal: a WER summary in sclite's terms and the most frequent substitutions."""
+"""Rich renderings for the terminal: WER summaries in sclite's terms, cards, evaluation results, progress bars."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from contextlib import contextmanager
+
+from rich.console import Console, Group
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
+from bench.progress import LineProgress
 from bench.scoring import WerScore
 from bench.scoring.unit_cost import unit_cost_wer
 
@@ -124,3 +129,39 @@ def _protocol_line(protocol) -> str:
 
 def _describe(spec) -> str:
     return ", ".join(f"{k}={v}" for k, v in spec.__dict__.items() if v not in ({}, (), None))
+
+
+
+class _RateColumn(ProgressColumn):
+    """Items per second since the stage started (rich's own speed column averages only the last seconds)."""
+
+    def render(self, task) -> Text:
+        done = task.completed - task.fields.get("start", 0)  # a resumed stage: only what this run did
+        return Text(f"{done / task.elapsed:.2f}/s" if task.elapsed else "-/s")
+
+
+class _RichProgress:
+    """A rich bar per stage (description, bar, counts, rate, ETA); ``last`` keeps the latest counts."""
+
+    def __init__(self, bar: Progress):
+        self.bar, self.task, self.stage, self.last = bar, None, None, (None, 0, 0)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            if self.task is not None:
+                self.bar.remove_task(self.task)
+            self.stage, self.task = stage, self.bar.add_task(stage, total=total, completed=done, start=done)
+        self.last = (stage, done, total)
+        self.bar.update(self.task, completed=done, total=total)
+
+
+@contextmanager
+def progress_display(console: Console):
+    """A ``progress(stage, done, total)`` callback: a live bar in a terminal, a line every 30 s in a log or pipe."""
+    if not console.is_terminal:
+        yield LineProgress(lambda text: console.print(text.rstrip("\n"), markup=False, highlight=False))
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
+                  transient=True) as bar:
+        yield _RichProgress(bar)

@@ -279,8 +279,10 @@ def git_revision(directory: str | os.PathLike | None = None) -> str | None:
 
 def collect_provenance(checkpoint_sha256: str | None = None, device: str = "cpu",
                        wall_time_s: float | None = None) -> dict[str, Any]:
-    """Versions, git revision, checkpoint hash, device, wall time, UTC creation time and command line of a run."""
+    """Versions, git revision, checkpoint hash, device, CPU threads and kernel path, wall time (over every session
+    of a resumed run), UTC creation time and command line of a run."""
     from bench import __version__
+    from bench.threads import thread_provenance
 
     return {
         "bench_version": __version__,
@@ -293,4 +295,5 @@ def collect_provenance(checkpoint_sha256: str | None = None, device: str = "cpu"
         "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 3),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": shlex.join(sys.argv),
+        **thread_provenance(),  # the thread count moves logits by up to ~5e-6: part of what made the numbers
     }

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# tiny models: one thread is fast on a busy machine, and runs compared with each other (resumed vs straight) must
+# compute with the same thread count whatever the load (tests/test_threads.py checks the policy itself)
+os.environ.setdefault("BENCH_THREADS", "1")
 REPO = Path(__file__).resolve().parents[1]
 # ../shared beside the checkout; a clone made elsewhere finds the workspace's copy (or BENCH_SHARED)
 _CANDIDATES = [Path(os.environ["BENCH_SHARED"])] if os.environ.get("BENCH_SHARED") else \

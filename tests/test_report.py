@@ -1,5 +1,7 @@
 """Report tables from hand-written records: exact markdown / CSV / LaTeX text, differences, sample counts."""
 
+from pathlib import Path
+
 import pytest
 from rich.console import Console
 
@@ -124,3 +126,17 @@ def test_rich_table_renders():
     console.print(to_rich_table(leaderboard(RECORDS, task="continuous"), title="CSLR"))
     text = console.export_text()
     assert "540 of 540" in text and "-0.16" in text and "CSLR" in text
+
+
+def test_report_on_a_folder_without_records_is_an_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    (tmp_path / "notes.txt").write_text("not a record")
+    out = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert out.exit_code == 2
+    assert f"no result records under {tmp_path}" in out.output
+    published = Path(__file__).resolve().parents[1] / "results" / "published"
+    out = CliRunner().invoke(app, ["report", str(published), "--task", "continuous", "--markdown"])
+    assert out.exit_code == 0 and "WER" in out.stdout

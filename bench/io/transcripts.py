@@ -133,9 +133,10 @@ def format_stm_line(segment: StmSegment) -> str:
     return f"{segment.file} {segment.channel} {segment.speaker} {segment.start!r} {segment.end!r}{labels} {words}".rstrip()
 
 
-def write_ctm(words: Iterable[CtmWord], path: str | os.PathLike) -> Path:
-    """Write a CTM sorted by file id (byte order), then start time, atomically."""
-    ordered = sorted(words, key=lambda w: (w.file, w.channel, w.start))  # ids in code-point order, like LC_ALL=C
+def write_ctm(words: Iterable[CtmWord], path: str | os.PathLike, sort: bool = True) -> Path:
+    """Write a CTM atomically, sorted by file id (byte order) then start time, or in the given order (``sort=False``:
+    the official ``write2file`` keeps the loader's order)."""
+    ordered = sorted(words, key=lambda w: (w.file, w.channel, w.start)) if sort else list(words)  # like LC_ALL=C
     return _write_lines(path, (format_ctm_line(w) for w in ordered))
 
 

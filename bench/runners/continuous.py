@@ -13,7 +13,6 @@ listed, and scored as empty hypotheses: the WER is always over the whole split.
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,16 +21,19 @@ from typing import Callable
 import numpy as np
 
 from bench.data import get_dataset
+from bench.data.cslr import DatasetError
 from bench.data.resize import exact_resizer
 from bench.data.video import pad_batch, test_transform
 from bench.decoding import decode_glosses
 from bench.io.atomic import atomic_open
+from bench.io.gloss_dict import read_gloss_dict
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
-from bench.runners.resume import fingerprint, resume_rows
+from bench.progress import Progress
+from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 from bench.scoring import WerScore, find_sclite, score
 
-Progress = Callable[[int, int], None]
+Log = Callable[[str], None]
 
 
 @dataclass
@@ -55,6 +57,8 @@ class ContinuousEval:
     restart: bool = False
     workers: int = 2
     reference: Path | None = None  # an STM to score against instead of the dataset's official one
+    gloss_dict: Path | None = None  # the official gloss_dict.npy (default: the release's annotations, then the checkpoint)
+    threads: int | None = None  # torch threads (None: bench.threads' policy)
 
 
 @dataclass
@@ -68,21 +72,23 @@ class ContinuousResult:
     notes: list[str] = field(default_factory=list)
 
 
-def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -> ContinuousResult:
+def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, log: Log | None = None
+                        ) -> ContinuousResult:
     from zoo.cards import get_card
     from zoo.loader import load_model
 
-    start = time.perf_counter()
     card = get_card(cfg.model)
     if card.task != "continuous":
         raise ValueError(f"{cfg.model} is a {card.task} model; bench eval here runs continuous SLR")
     dataset = get_dataset(cfg.dataset, "continuous")(cfg.data_root)
-    id_to_gloss = dataset.id_to_gloss()
-    vocabulary = [id_to_gloss[i] for i in range(len(id_to_gloss))]
     if cfg.checkpoint is None and not cfg.random_weights:
         raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "
                          "measure an untrained network on purpose)")
+    id_to_gloss, vocabulary_source = dataset_vocabulary(dataset, cfg.gloss_dict)
+    vocabulary = None if id_to_gloss is None else [id_to_gloss[i] for i in range(len(id_to_gloss))]
     loaded = load_model(cfg.model, cfg.checkpoint, vocabulary=vocabulary, trust=cfg.trust_checkpoint)
+    if id_to_gloss is None:  # neither gloss_dict.npy nor every split's annotations: the checkpoint's own list
+        id_to_gloss, vocabulary_source = checkpoint_vocabulary(loaded, dataset, cfg.checkpoint)
     model = loaded.model.to(cfg.device).eval()
 
     samples = dataset.samples(cfg.split)
@@ -96,19 +102,25 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
     protocol = _protocol(cfg, card, loaded)
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, protocol).with_suffix("")
     done = resume_rows(run_dir, "hypotheses.jsonl", _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
-    with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as log:
+    clock = RunClock(run_dir, resumed=bool(done))
+    resume_threads(run_dir, bool(done), cfg.threads)
+    if done and log:
+        log(resume_message(sum(s.id in done for s in runnable), len(runnable), run_dir))
+    with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as rows:
         failed = decode_samples(model, card, runnable, lambda s: dataset.read_frames(s, _frame_size(card)), id_to_gloss,
-                                protocol, cfg.device, cfg.amp, cfg.workers, done, log, progress, cfg.dataset)
+                                protocol, cfg.device, cfg.amp, cfg.workers, done, rows, progress, cfg.dataset,
+                                stage=f"{cfg.model} on {cfg.dataset} {cfg.split}", after_batch=clock.save)
 
-    hypotheses = {s.id: done[s.id]["glosses"] for s in samples if s.id in done}
-    conv = {s.id: done[s.id]["conv_glosses"] for s in samples if s.id in done}
+    order = loader_order(samples, done)  # the official CTM lists samples as the loader yielded them
+    hypotheses = {i: done[i]["glosses"] for i in order}
+    conv = {i: done[i]["conv_glosses"] for i in order}
     if cfg.reference is not None:
         segments, reference_source = read_stm(cfg.reference), str(cfg.reference)
     else:
         segments, reference_source = dataset.scoring_reference(cfg.split)
     reference = [seg for seg in segments if seg.file in {s.id for s in samples}]
-    write_ctm(hypotheses_to_ctm(hypotheses), run_dir / f"output-hypothesis-{cfg.split}.ctm")
-    write_ctm(hypotheses_to_ctm(conv), run_dir / f"output-hypothesis-{cfg.split}-conv.ctm")
+    write_ctm(hypotheses_to_ctm(hypotheses), run_dir / f"output-hypothesis-{cfg.split}.ctm", sort=False)
+    write_ctm(hypotheses_to_ctm(conv), run_dir / f"output-hypothesis-{cfg.split}-conv.ctm", sort=False)
 
     notes: list[str] = []
     reported = card.protocol.scorer
@@ -133,8 +145,9 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
     not_evaluated = {k: [i for i in v if i in {s.id for s in samples}] for k, v in not_evaluated.items()}
     evaluated = len(hypotheses)
     record = _record(cfg, card, loaded, protocol, scores, reported, samples, evaluated, not_evaluated, notes,
-                     time.perf_counter() - start, run_dir)
+                     clock.total(), run_dir)
     record.extra["reference"] = reference_source
+    record.extra["vocabulary"] = vocabulary_source
     path = write_record(record, cfg.results_dir)
     with atomic_open(run_dir / "scores.jsonl") as handle:  # not .json: the results folder holds only records
         for name, result in scores.items():
@@ -142,8 +155,46 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None) -
     return ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes)
 
 
+def dataset_vocabulary(dataset, gloss_dict: Path | None = None) -> tuple[dict[int, str] | None, str]:
+    """Class id -> gloss as the official code has it, and where it came from: ``gloss_dict`` (or a
+    ``gloss_dict.npy`` in the data root), else rebuilt from every split's annotations; ``None`` when neither exists."""
+    candidates = [Path(gloss_dict)] if gloss_dict else [dataset.root / "gloss_dict.npy"]
+    for path in candidates:
+        if gloss_dict or path.is_file():
+            return read_gloss_dict(path), f"gloss_dict.npy: {path}"
+    try:
+        return dataset.id_to_gloss(), "rebuilt from the release's annotations of every split"
+    except DatasetError:
+        return None, ""
+
+
+def checkpoint_vocabulary(loaded, dataset, checkpoint) -> tuple[dict[int, str], str]:
+    """The vocabulary stored in our checkpoint's metadata (official checkpoints hold none: say what to pass)."""
+    glosses = loaded.checkpoint.metadata.get("vocabulary") if loaded.checkpoint else None
+    if not glosses:
+        raise DatasetError(f"{dataset.name}: no vocabulary: the release under {dataset.root} lacks some splits' "
+                           f"annotations ({dataset.layout}), no gloss_dict.npy is in it, and {checkpoint} stores no "
+                           "gloss list; pass --gloss-dict with the official repository's "
+                           "preprocess/<dataset>/gloss_dict.npy")
+    return dict(enumerate(glosses)), f"stored in the checkpoint: {checkpoint}"
+
+
+def loader_order(samples, done: dict[str, dict]) -> list[str]:
+    """Decoded ids as the official loader yields them: batches in dataset order, longest clip first inside each."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for sample in samples:
+        if sample.id in done and sample.id not in seen:
+            for sample_id in done[sample.id].get("batch", [sample.id]):
+                if sample_id in done and sample_id not in seen:
+                    order.append(sample_id)
+                    seen.add(sample_id)
+    return order
+
+
 def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, device="cpu", amp=False, workers=2,
-                   done=None, log=None, progress: Progress | None = None, dataset: str | None = None) -> list[str]:
+                   done=None, log=None, progress: Progress | None = None, dataset: str | None = None,
+                   stage: str = "decode", after_batch: Callable[[], None] | None = None) -> list[str]:
     """Decode ``samples`` in official batches; rows go to ``done`` (and to ``log`` per batch). Returns unreadable ids.
 
     Batches are consecutive samples in the given order (the card's test batch size); a batch whose samples are
@@ -181,9 +232,11 @@ def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, dev
                         log.write(json.dumps(row, ensure_ascii=False) + "\n")
                 if log is not None:
                     log.flush()
+            if after_batch is not None:
+                after_batch()
             count += len(items)
             if progress:
-                progress(count, len(samples))
+                progress(stage, count, len(samples))
     return failed
 
 

@@ -14,7 +14,6 @@ top-k decision (``ties``: the harness counts ties against the label; NLA-SLR's `
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +25,10 @@ from bench.data import get_dataset
 from bench.data.keypoints import heatmap_input
 from bench.data.views import VIEW_PROTOCOLS, eval_views, rgb_test_transform
 from bench.metrics import TopKCounts
-from bench.runners.resume import fingerprint, resume_rows
+from bench.progress import Progress
+from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 
-Progress = Callable[[int, int], None]
 TOP = 10  # classes kept per sample and output, for confusion analyses
 
 
@@ -52,6 +51,7 @@ class IsolatedEval:
     restart: bool = False
     workers: int = 2
     videos: str | None = None  # the clips folder or zip (relative to data_root or absolute); default: the layout's
+    threads: int | None = None  # torch threads (None: bench.threads' policy)
 
 
 @dataclass
@@ -66,11 +66,11 @@ class IsolatedResult:
     integrity: object = None  # the split's IsolatedIntegrity: layout read, problems, seq_len mismatches
 
 
-def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> IsolatedResult:
+def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
+                      log: Callable[[str], None] | None = None) -> IsolatedResult:
     from zoo.cards import get_card
     from zoo.loader import load_model
 
-    start = time.perf_counter()
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
@@ -97,6 +97,10 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
     done = resume_rows(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
     todo = [s for s in runnable if s.id not in done]
+    clock = RunClock(run_dir, resumed=bool(done))
+    resume_threads(run_dir, bool(done), cfg.threads)
+    if done and log:
+        log(resume_message(len(runnable) - len(todo), len(runnable), run_dir))
     failed: list[str] = []
 
     def prepare(sample):
@@ -106,8 +110,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
             return sample, err
 
     count = len(runnable) - len(todo)
+    stage = f"{cfg.model} on {cfg.dataset} {cfg.split}"
     with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(run_dir / "scores.jsonl", "a",
-                                                                 encoding="utf-8") as log:
+                                                                 encoding="utf-8") as rows:
         for sample, clips in pool.map(prepare, todo):
             if isinstance(clips, Exception):
                 failed.append(sample.id)
@@ -115,11 +120,12 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
                                    cfg.device, cfg.amp)
                 done[sample.id] = row
-                log.write(json.dumps(row) + "\n")
-                log.flush()
+                rows.write(json.dumps(row) + "\n")
+                rows.flush()
+            clock.save()
             count += 1
             if progress:
-                progress(count, len(runnable))
+                progress(stage, count, len(runnable))
 
     evaluated = [done[s.id] for s in samples if s.id in done]
     metrics = _metrics(evaluated, len(classes), card.protocol.ks)
@@ -131,7 +137,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None) -> Is
     if integrity.frame_count_mismatches:
         notes.append(integrity.mismatch_line())
     records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
-                             time.perf_counter() - start, run_dir, integrity)
+                             clock.total(), run_dir, integrity)
     return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from bench.io.atomic import atomic_open
@@ -36,3 +37,37 @@ def resume_rows(run_dir: Path, log_name: str, run_fingerprint: str, restart: boo
     with atomic_open(log) as handle:  # drop a cut line before appending to the log again
         handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values())
     return done
+
+
+class RunClock:
+    """Wall time of an evaluation across interruptions: the seconds of earlier sessions are kept beside the rows,
+    so the record of a resumed run counts the whole work, not only its last part."""
+
+    def __init__(self, run_dir: Path, resumed: bool):
+        self.path = run_dir / "elapsed_s.txt"
+        self.before = float(self.path.read_text()) if resumed and self.path.exists() else 0.0
+        self.began = time.perf_counter()
+
+    def total(self) -> float:
+        return self.before + time.perf_counter() - self.began
+
+    def save(self) -> None:
+        with atomic_open(self.path) as handle:
+            handle.write(f"{self.total():.3f}\n")
+
+
+def resume_message(done: int, total: int, run_dir: Path) -> str:
+    """What a rerun says before it continues."""
+    return f"resuming: {done} of {total} samples already done in {run_dir} (--restart starts over)"
+
+
+def resume_threads(run_dir: Path, resumed: bool, requested: int | None) -> dict:
+    """Apply the thread policy (the interrupted session's count when resuming) and remember it beside the rows."""
+    from bench.threads import apply_threads
+
+    path = run_dir / "threads.txt"
+    before = int(path.read_text()) if resumed and path.exists() else None
+    chosen = apply_threads(requested, resumed_with=before)
+    with atomic_open(path) as handle:
+        handle.write(f"{chosen['threads']}\n")
+    return chosen

@@ -23,6 +23,8 @@ import numpy as np
 
 from bench.data import get_dataset
 from bench.io.atomic import atomic_open
+from bench.progress import Progress, no_progress
+from bench.threads import apply_threads
 
 Log = Callable[[str], None]
 
@@ -47,6 +49,7 @@ class IsolatedTrainConfig:
     backbone_weights: str | None = None  # S3D_kinetics400.pt for the stages that start from it (the card's hook)
     eval_batch_size: int = 8
     videos: str | None = None  # the clips folder or zip (relative to data_root or absolute); default: the layout's
+    threads: int | None = None  # torch threads (None: bench.threads' policy)
 
 
 @dataclass
@@ -58,7 +61,7 @@ class IsolatedTrainResult:
     best_top1: float
 
 
-def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainResult:
+def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progress | None = None) -> IsolatedTrainResult:
     import torch
 
     from bench.runners.islr_losses import ema_beta, mixup_streams, nla_slr_loss, update_gloss_ema_
@@ -73,6 +76,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
     recipe = card.training.for_dataset(cfg.dataset)
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
     seed = recipe.seed if cfg.seed is None else cfg.seed
+    progress = progress or no_progress
     dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
     classes = dataset.classes()
     torch.manual_seed(seed)
@@ -96,6 +100,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
     metadata = {"card": card.name, "num_classes": len(classes), "vocabulary_sha256": vocabulary_sha256(classes),
                 "dataset": cfg.dataset, "variant": cfg.variant}
     history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
+    threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
+    log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
 
     split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
     if split == "test":
@@ -116,7 +122,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
         rng.shuffle(order)
         model.train()
         losses = []
-        for i in range(0, len(order) - batch_size + 1, batch_size):  # the last partial batch is dropped
+        steps = len(order) // batch_size  # the last partial batch is dropped
+        for step, i in enumerate(range(0, steps * batch_size, batch_size)):
+            progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
             batch = order[i:i + batch_size]
             inputs = batches.make(batch, rng, nprng)
             labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=cfg.device)
@@ -133,10 +141,12 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print) -> IsolatedTrainR
             if recipe.ema_beta is not None:
                 update_gloss_ema_(model, ema_beta(epoch, epochs, recipe.ema_beta))
             losses.append(float(loss.detach()))
-        top1 = validate(model, dataset, val, card, clips, table, output, cfg.device, cfg.eval_batch_size)
+        progress(f"epoch {epoch + 1}/{epochs}: train", steps, steps)
+        top1 = validate(model, dataset, val, card, clips, table, output, cfg.device, cfg.eval_batch_size,
+                        lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total))
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
                  f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
-                 "seconds": round(time.perf_counter() - began, 1)}
+                 "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
         history.append(entry)
         best = max(h[f"{split}_top1"] for h in history)
         state = model.state_dict()
@@ -233,7 +243,7 @@ def _rgb(video):
 
 
 def validate(model, dataset, samples, card, clips: ClipReader, table, output: str, device: str,
-             batch_size: int) -> float:
+             batch_size: int, progress: Callable[[int, int], None] | None = None) -> float:
     """Per-instance top-1 (percent) of ``output`` under the 1-view protocol."""
     import torch
 
@@ -243,10 +253,12 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
     streams = tuple(model.inputs)
     hits = 0
     with torch.no_grad():
-        for sample in samples:
+        for count, sample in enumerate(samples, 1):
             inputs = window_inputs(sample, dataset, ("1view",), streams, table, card, device, read_views=clips)
             row = score_sample(model, sample, inputs, ("1view",), (output,), batch_size, device, False)
             hits += row["ranks"][f"1view/{output}"] == 0
+            if progress:
+                progress(count, len(samples))
     return 100.0 * hits / max(1, len(samples))
 
 

@@ -20,9 +20,11 @@ import numpy as np
 from bench.data import get_dataset
 from bench.data.video import pad_batch, train_transform
 from bench.io.atomic import atomic_open
+from bench.progress import Progress, no_progress
 from bench.runners.continuous import decode_samples
 from bench.runners.cslr_losses import cslr_loss
 from bench.scoring import score
+from bench.threads import apply_threads
 
 Log = Callable[[str], None]
 
@@ -46,6 +48,7 @@ class TrainConfig:
     init: str | None = None  # a checkpoint to start from (weights only)
     backbone_weights: str | None = None  # the papers' pretrained backbone file (the card's init_backbone reads it)
     checkpoint_activations: bool = False  # recompute backbone activations in backward (SlowFastSign)
+    threads: int | None = None  # torch threads (None: bench.threads' policy)
 
 
 @dataclass
@@ -56,7 +59,7 @@ class TrainResult:
     best_wer: float
 
 
-def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
+def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | None = None) -> TrainResult:
     import torch
 
     from zoo.cards import get_card
@@ -67,6 +70,7 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
     recipe = card.training.for_dataset(cfg.dataset)
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
     amp = cfg.amp if cfg.amp is not None else cfg.device.startswith("cuda")
+    progress = progress or no_progress
     dataset = get_dataset(cfg.dataset, "continuous")(cfg.data_root)
     id_to_gloss = dataset.id_to_gloss()
     vocabulary = [id_to_gloss[i] for i in range(len(id_to_gloss))]
@@ -92,9 +96,12 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metadata = {"card": card.name, "num_classes": len(vocabulary), "vocabulary_sha256": vocabulary_sha256(vocabulary),
+                "vocabulary": vocabulary,  # evaluation needs no annotation files beyond the split's own
                 "dataset": cfg.dataset, "variant": {k: list(v) if isinstance(v, tuple) else v
                                                     for k, v in cfg.variant.items()}}
     history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
+    threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
+    log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
 
     train = [s for s in dataset.samples("train") if dataset.frame_paths(s)]
     dev = [s for s in dataset.samples(cfg.eval_split) if dataset.frame_paths(s)]
@@ -118,7 +125,9 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
         rng.shuffle(order)
         model.train()
         losses = []
-        for i in range(0, len(order) - batch_size + 1, batch_size):  # drop_last, as the official loader
+        steps = len(order) // batch_size  # drop_last, as the official loader
+        for step, i in enumerate(range(0, steps * batch_size, batch_size)):
+            progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
             batch = order[i:i + batch_size]
             videos = [train_transform(frames(s), card.input, rng, recipe.flip, recipe.temporal_rescale, cfg.dataset)
                       for s in batch]
@@ -138,17 +147,18 @@ def train_continuous(cfg: TrainConfig, log: Log = print) -> TrainResult:
             scaler.step(optimizer)
             scaler.update()
             losses.append(float(loss.detach()))
+        progress(f"epoch {epoch + 1}/{epochs}: train", steps, steps)
         scheduler.step()
         model.eval()
         done: dict[str, dict] = {}
         decode_samples(model, card, dev, frames, id_to_gloss, protocol, cfg.device, amp, cfg.workers, done,
-                       dataset=cfg.dataset)
+                       dataset=cfg.dataset, progress=progress, stage=f"epoch {epoch + 1}/{epochs}: {cfg.eval_split}")
         hyps = {k: v["glosses"] for k, v in done.items()}
         reference = [seg for seg in dataset.reference(cfg.eval_split) if seg.file in {s.id for s in dev}]
         wer = score(reference, hyps, scorer="python").wer
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
                  f"{cfg.eval_split}_wer": wer, "lr": optimizer.param_groups[0]["lr"],
-                 "seconds": round(time.perf_counter() - began, 1)}
+                 "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
         history.append(entry)
         best = min(h[f"{cfg.eval_split}_wer"] for h in history)
         save_checkpoint(out / "last.safetensors", model.state_dict(), {**metadata, "epoch": epoch + 1, "wer": wer})

@@ -86,7 +86,13 @@ def test_resumed_training_equals_uninterrupted(release, tmp_path):
 
 
 def test_official_layout_checkpoint_loads_strictly(release, tmp_path):
-    result = train_isolated(config(release, tmp_path, 1), log=lambda *_: None)
+    seen = []
+    result = train_isolated(config(release, tmp_path, 1), log=lambda *_: None, progress=lambda *r: seen.append(r))
+    stages = list(dict.fromkeys(r[0] for r in seen))
+    assert stages == ["epoch 1/1: train", "epoch 1/1: val"]  # progress inside the epoch, then validation
+    train = [r for r in seen if r[0] == stages[0]]
+    assert train[0][1] == 0 and train[-1][1] == train[-1][2] == len(train) - 1
+    assert [r[1] for r in seen if r[0] == stages[1]] == list(range(1, len(seen) - len(train) + 1))
     raw = torch.load(result.official, map_location="cpu", weights_only=True)
     assert set(raw) == {"epoch", "model_state"}
     assert all(k.startswith("recognition_network.") for k in raw["model_state"])

@@ -24,7 +24,12 @@ def config(root, out, epochs):
 
 
 def test_resumed_training_equals_uninterrupted(release, tmp_path):
-    straight = train_continuous(config(release, tmp_path / "a", 2), log=lambda *_: None)
+    seen = []
+    straight = train_continuous(config(release, tmp_path / "a", 2), log=lambda *_: None,
+                                progress=lambda *report: seen.append(report))
+    # progress inside every epoch: 8 clips in batches of 2 are 4 steps, then the 4 dev clips in pairs
+    assert [r for r in seen if r[0] == "epoch 1/2: train"] == [("epoch 1/2: train", i, 4) for i in range(5)]
+    assert [r for r in seen if r[0] == "epoch 2/2: dev"] == [("epoch 2/2: dev", 2, 4), ("epoch 2/2: dev", 4, 4)]
     train_continuous(config(release, tmp_path / "b", 1), log=lambda *_: None)
     messages = []
     resumed = train_continuous(config(release, tmp_path / "b", 2), log=messages.append)
@@ -35,6 +40,7 @@ def test_resumed_training_equals_uninterrupted(release, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     meta = read_checkpoint(resumed.best).metadata
     assert meta["card"] == "corrnet_tiny" and meta["epoch"] in (1, 2)
+    assert meta["vocabulary"][0] == "<blank>" and len(meta["vocabulary"]) == meta["num_classes"]
     history = [json.loads(line) for line in (tmp_path / "b" / "history.jsonl").read_text().splitlines()]
     assert history == resumed.history
 
