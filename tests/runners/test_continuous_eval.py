@@ -134,7 +134,6 @@ def test_csl_daily_official_run_skips_the_last_sample(tmp_path):
 def _interrupt_on_batch(monkeypatch, n: int, signum=None):
     """Make the n-th batch of the run stop it: Ctrl-C, or a real signal sent to this process."""
     import os
-    import signal
 
     import bench.runners.continuous as continuous
 

@@ -113,6 +113,22 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
+def checked_inputs(inputs: dict[str, torch.Tensor], golden: dict[str, np.ndarray], suite: str) -> dict:
+    """``inputs``, after checking that they are the bytes the fixture was made from."""
+    if inputs_sha256(inputs) != str(golden["input_sha256"]):
+        raise AssertionError(f"golden input generated differently (the input code or pad_batch changed): if "
+                             f"intended, regenerate with python tests/zoo/make_golden.py {suite}")
+    return inputs
+
+
+def checked_weights(model: nn.Module, want_sha256, suite: str, case: str) -> nn.Module:
+    """``model``, after checking that its regenerated weights are the fixture's."""
+    if weights_sha256(model) != str(want_sha256):
+        raise AssertionError(f"{case}: weights generated differently (the model's keys/shapes or the fill rules "
+                             f"changed); if intended, regenerate with python tests/zoo/make_golden.py {suite}")
+    return model
+
+
 def relative_difference(got: np.ndarray, want: np.ndarray) -> float:
     """max |got - want| / max |want|: rounding noise scales with the largest magnitude of an output."""
     return float(np.abs(got.astype(np.float64) - want).max() / np.abs(want).max())

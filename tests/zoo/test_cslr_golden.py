@@ -21,8 +21,8 @@ import torch.nn as nn
 
 from bench.data.video import pad_batch
 from bench.decoding import greedy_decode
-from golden import (SeededFill, assert_well_conditioned, assert_within_tolerance, fill_model_, one_thread,
-                    perturbation_response, inputs_sha256, weights_sha256)
+from golden import (SeededFill, assert_well_conditioned, assert_within_tolerance, checked_inputs, checked_weights,
+                    fill_model_, one_thread, perturbation_response)
 from zoo import get_card
 from zoo.corrnet import Correlation, CorrelationResNet18
 from zoo.layers.temporal import NormLinear
@@ -92,19 +92,12 @@ def golden() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def inputs(golden) -> dict[str, torch.Tensor]:
-    streams = golden_input()
-    if inputs_sha256(streams) != str(golden["input_sha256"]):
-        pytest.fail("golden input generated differently (pad_batch changed): if intended, regenerate with "
-                    "python tests/zoo/make_golden.py cslr")
-    return streams
+    return checked_inputs(golden_input(), golden, "cslr")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_outputs(case, golden, inputs):
-    model = build(case)
-    if weights_sha256(model) != str(golden[f"{case}__weights_sha256"]):
-        pytest.fail(f"{case}: weights generated differently (the model's keys/shapes or the fill rules changed); "
-                    "if intended, regenerate with python tests/zoo/make_golden.py cslr")
+    model = checked_weights(build(case), golden[f"{case}__weights_sha256"], "cslr", case)
     got = run(model, inputs)
     np.testing.assert_array_equal(got["feat_len"], golden[f"{case}__feat_len"])
     assert_within_tolerance(got, {head: golden[f"{case}__{head}"] for head in HEADS}, case)

@@ -18,8 +18,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from golden import (SeededFill, assert_well_conditioned, assert_within_tolerance, fill_model_, inputs_sha256,
-                    one_thread, perturbation_response, weights_sha256)
+from golden import (assert_well_conditioned, assert_within_tolerance, checked_inputs, checked_weights, fill_model_,
+                    one_thread, perturbation_response, SeededFill)
 from zoo import get_card
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "nla_slr_golden.npz"
@@ -73,19 +73,12 @@ def golden() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def inputs(golden) -> dict[str, torch.Tensor]:
-    streams = golden_input()
-    if inputs_sha256(streams) != str(golden["input_sha256"]):
-        pytest.fail("golden input generated differently: if intended, regenerate with "
-                    "python tests/zoo/make_golden.py nla_slr")
-    return streams
+    return checked_inputs(golden_input(), golden, "nla_slr")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_outputs(case, golden, inputs):
-    model = build(case)
-    if weights_sha256(model) != str(golden[f"{case}__weights_sha256"]):
-        pytest.fail(f"{case}: weights generated differently (the model's keys/shapes or the fill rules changed); if "
-                    "intended, regenerate with python tests/zoo/make_golden.py nla_slr")
+    model = checked_weights(build(case), golden[f"{case}__weights_sha256"], "nla_slr", case)
     got = run(model, inputs)
     names = sorted(k[len(case) + 2:] for k in golden if k.startswith(f"{case}__") and not k.endswith("sha256"))
     assert sorted(got) == names, f"{case}: outputs {sorted(got)}, golden {names}"

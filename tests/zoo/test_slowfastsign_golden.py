@@ -21,8 +21,8 @@ import torch.nn as nn
 
 from bench.data.video import pad_batch
 from bench.decoding import greedy_decode
-from golden import (SeededFill, assert_well_conditioned, assert_within_tolerance, fill_model_, inputs_sha256,
-                    one_thread, perturbation_response, weights_sha256)
+from golden import (SeededFill, assert_well_conditioned, assert_within_tolerance, checked_inputs, checked_weights,
+                    fill_model_, one_thread, perturbation_response)
 from test_cslr_golden import fill_cslr
 from zoo import get_card
 from zoo.layers.slowfast import FuseBiAdd
@@ -97,20 +97,12 @@ def golden() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def inputs(golden) -> dict[str, torch.Tensor]:
-    streams = golden_input()
-    if inputs_sha256(streams) != str(golden["input_sha256"]):
-        pytest.fail("golden input generated differently (pad_batch changed): if intended, regenerate with "
-                    "python tests/zoo/make_golden.py slowfastsign")
-    return streams
+    return checked_inputs(golden_input(), golden, "slowfastsign")
 
 
 @pytest.fixture(scope="module")
 def model(golden) -> nn.Module:
-    model = build()
-    if weights_sha256(model) != str(golden["weights_sha256"]):
-        pytest.fail("weights generated differently (the model's keys/shapes or the fill rules changed); if intended, "
-                    "regenerate with python tests/zoo/make_golden.py slowfastsign")
-    return model
+    return checked_weights(build(), golden["weights_sha256"], "slowfastsign", CASES[0])
 
 
 @pytest.fixture(scope="module")
