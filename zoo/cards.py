@@ -26,6 +26,15 @@ class InputSpec:
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     channels: str = "RGB"
     top_rows_removed: Mapping[str, int] = field(default_factory=dict)  # per dataset: rows cut before resizing back
+    # isolated SLR (bench.data.spatial): "whole_frame" resizes the whole frame to crop x crop (NLA-SLR);
+    # "short_side" resizes the short side to crop (long side floored) and crops along the long side (EVL)
+    spatial: str = "whole_frame"
+    normalize_first: bool = False  # normalise before resizing (EVL's test transform) instead of after
+    dataset_mean_std: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] = field(default_factory=dict)
+
+    def mean_std(self, dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The mean and std a dataset's frames are normalised with (some papers change them per dataset)."""
+        return self.dataset_mean_std.get(dataset, (self.mean, self.std))
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,15 @@ class IsolatedProtocol:
     outputs: tuple[str, ...] = ("ensemble_last", "ensemble_all")  # model outputs recorded
     reported_output: str | None = None  # None: the paper does not say which output its table used; report all
     ks: tuple[int, ...] = (1, 5)
+    # temporal sampling (bench.data.views): "window" = NLA-SLR's windows of consecutive frames with edge padding;
+    # "strided" = one centred window of ``frames`` at ``stride``, short clips padded with their last frame (EVL)
+    sampling: str = "window"
+    stride: int = 1
+    dataset_stride: Mapping[str, int] = field(default_factory=dict)  # per dataset (SignVLM's scripts differ)
+
+    def stride_for(self, dataset: str) -> int:
+        """The sampling stride on ``dataset``."""
+        return int(self.dataset_stride.get(dataset, self.stride))
 
 
 @dataclass(frozen=True)

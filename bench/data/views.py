@@ -1,5 +1,6 @@
-"""Temporal views and the RGB test transform of NLA-SLR (``dataset/VideoLoader.py``, ``prediction.py``,
-``modelling/recognition.py``).
+"""Temporal views of isolated SLR: NLA-SLR's windows (``dataset/VideoLoader.py``, ``prediction.py``,
+``modelling/recognition.py``), EVL's strided window (``video_dataset/dataset.py``), and the views a card's protocol
+names (:func:`protocol_views`). The RGB input of a view is :mod:`bench.data.spatial`'s.
 
 Test windows of ``num_frames`` (64) over a clip of ``vlen`` frames (WLASL: decoded length - 2):
 
@@ -12,15 +13,20 @@ Test windows of ``num_frames`` (64) over a clip of ``vlen`` frames (WLASL: decod
 Protocols: ``1view`` ("origin") = central + pad; ``temporal3`` (NLA-SLR's ``3x_pad``) = (start, start_pad),
 (end, end_pad), (central, pad), softmax averaged. The 32-frame stream takes frames ``16:48`` of the 64-frame
 window (``num_frames // 4`` onwards) at test, a random offset in ``0 .. num_frames // 2`` in training.
+
+EVL's test window (``sampling="strided"`` on the card): a clip shorter than ``(num_frames - 1) * stride + 1`` is
+padded by repeating its last frame; the window starts at ``slide // 2`` (``slide`` = padded length minus that
+span) and takes every ``stride``-th frame. Its protocols are spatial: ``1view`` (the centre crop) and ``spatial3``
+(three crops along the long side), softmax averaged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 NUM_FRAMES = 64
 POSITIONS = ("central", "start", "end")
@@ -30,6 +36,8 @@ VIEW_PROTOCOLS: dict[str, tuple[tuple[str, str], ...]] = {
     "1view": (("central", "pad"),),
     "temporal3": (("start", "start_pad"), ("end", "end_pad"), ("central", "pad")),
 }
+# the named spatial protocols of strided sampling: crops per view, in the official order (bench.data.spatial)
+CROP_PROTOCOLS: dict[str, tuple[str, ...]] = {"1view": ("center",), "spatial3": ("first", "center", "last")}
 RGB_SIZE = 224
 
 
@@ -92,6 +100,49 @@ def train_window(vlen: int, rng: np.random.Generator, num_frames: int = NUM_FRAM
     return TemporalView("train", tuple(range(vlen)))
 
 
+def strided_window(vlen: int, num_frames: int, stride: int) -> TemporalView:
+    """EVL's single test window (``_generate_temporal_crops`` with one view): every ``stride``-th frame from
+    ``slide // 2``, the clip padded with its last frame up to ``(num_frames - 1) * stride + 1`` frames."""
+    if vlen < 1 or num_frames < 1 or stride < 1:
+        raise ValueError(f"need vlen, num_frames and stride >= 1, got {vlen}, {num_frames}, {stride}")
+    span = (num_frames - 1) * stride + 1
+    start = max(0, vlen - span) // 2
+    chosen = [min(start + i * stride, vlen - 1) for i in range(num_frames)]  # past the end: the last frame
+    distinct = tuple(dict.fromkeys(chosen))
+    return TemporalView("central", distinct, (0, num_frames - len(distinct)))
+
+
+@dataclass(frozen=True)
+class ClipView:
+    """One view of a sample: a temporal window and a spatial crop (``whole`` for whole-frame inputs)."""
+
+    window: TemporalView
+    crop: str = "whole"
+    select: tuple[int, ...] | None = None  # frames of ``window`` taken after the resize (whole-clip transforms)
+
+    @property
+    def key(self) -> tuple:
+        return self.window.name, self.window.pad, self.crop
+
+
+def protocol_names(protocol) -> tuple[str, ...]:
+    """The view protocols a card's sampling knows."""
+    return tuple(CROP_PROTOCOLS if protocol.sampling == "strided" else VIEW_PROTOCOLS)
+
+
+def protocol_views(vlen: int, name: str, protocol, dataset: str = "") -> list[ClipView]:
+    """The views of the named protocol under a card's ``IsolatedProtocol``, in the official order."""
+    if name not in protocol_names(protocol):
+        raise ValueError(f"unknown view protocol {name!r} for {protocol.sampling} sampling; choose one of "
+                         f"{', '.join(protocol_names(protocol))}")
+    if protocol.sampling == "strided":
+        window = strided_window(vlen, protocol.frames, protocol.stride_for(dataset))
+        return [ClipView(window, crop) for crop in CROP_PROTOCOLS[name]]
+    if protocol.sampling != "window":
+        raise ValueError(f"unknown temporal sampling {protocol.sampling!r}; expected 'window' or 'strided'")
+    return [ClipView(window) for window in eval_views(vlen, name, protocol.frames)]
+
+
 def short_window(num_frames: int = NUM_FRAMES, rng: np.random.Generator | None = None) -> slice:
     """The 32-frame counterpart of a ``num_frames`` window: ``16:48`` of 64 at test; with ``rng`` (training) a
     random start in ``0 .. num_frames // 2`` inclusive."""
@@ -119,22 +170,11 @@ def rgb_test_transform(frames: np.ndarray | torch.Tensor, size: int = RGB_SIZE,
     bilinear resize of the whole frame to ``size`` x ``size`` without antialiasing (torchvision 0.10's tensor
     ``Resize`` = ``interpolate(mode="bilinear", align_corners=False)``; no crop); RGB -> BGR; ``(x - 0.5) / 0.5``.
     """
-    video = torch.as_tensor(np.asarray(frames) if not isinstance(frames, torch.Tensor) else frames)
-    if video.ndim != 4 or video.shape[-1] != 3:
-        raise ValueError(f"expected frames [T, H, W, 3], got {list(video.shape)}")
-    video = video.float().permute(0, 3, 1, 2)  # T, 3, H, W
-    if pre_resize is not None:
-        video = _resize(video, pre_resize)
-    video = video / 255
-    video = _resize(video, (size, size))
-    video = video[:, [2, 1, 0]]  # BGR for the Kinetics-pretrained S3D
-    return ((video - 0.5) / 0.5).permute(1, 0, 2, 3).contiguous()
+    from bench.data.spatial import rgb_view_input
 
-
-def _resize(video: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    if tuple(video.shape[-2:]) == tuple(size):
-        return video  # interpolate to the same size is the identity
-    return F.interpolate(video, size=tuple(size), mode="bilinear", align_corners=False)
+    spec = SimpleNamespace(spatial="whole_frame", crop=size, channels="BGR", normalization="symmetric",
+                           normalize_first=False)
+    return rgb_view_input(frames, spec, pre_resize=pre_resize)
 
 
 def _check(vlen: int, num_frames: int) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +23,8 @@ import numpy as np
 
 from bench.data import get_dataset
 from bench.data.keypoints import heatmap_input
-from bench.data.views import VIEW_PROTOCOLS, eval_views, rgb_test_transform
+from bench.data.spatial import rgb_view_input
+from bench.data.views import TemporalView, protocol_names, protocol_views
 from bench.metrics import TopKCounts
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
@@ -90,8 +91,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     runnable = [s for s in samples if s.id in present]
     protocols = tuple(cfg.views or card.protocol.views)
     for name in protocols:
-        if name not in VIEW_PROTOCOLS:
-            raise ValueError(f"unknown view protocol {name!r}: expected one of {', '.join(VIEW_PROTOCOLS)}")
+        if name not in protocol_names(card.protocol):
+            raise ValueError(f"unknown view protocol {name!r} for {cfg.model}: expected one of "
+                             f"{', '.join(protocol_names(card.protocol))}")
 
     tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
@@ -152,27 +154,54 @@ def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
 
 
 def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None) -> dict:
-    """The model inputs of every window of ``protocols``: ``{(position, pad): {stream: tensor}}``.
+    """The model inputs of every view of ``protocols``: ``{view key: {stream: tensor}}``, keys in the order of
+    ``.protocols``. Views shared by two protocols (1view's window is temporal3's third; the centre crop
+    is spatial3's second) are computed once.
 
-    ``read_views(sample, views)`` reads the windows' frames (default: the dataset's decoder; training passes a
+    ``read_views(sample, windows)`` reads the windows' frames (default: the dataset's decoder; training passes a
     cache)."""
-    windows = {}
-    for protocol in protocols:  # 1view's window is temporal3's third: read it once
-        for view in eval_views(dataset.frame_count(sample), protocol, card.protocol.frames):
-            windows.setdefault((view.name, view.pad), view)
-    views = list(windows.values())
-    clips = [{} for _ in views]
+    views, keys_of = {}, {}
+    for protocol in protocols:
+        chosen = protocol_views(dataset.frame_count(sample), protocol, card.protocol, dataset.name)
+        keys_of[protocol] = [v.key for v in chosen]
+        for view in chosen:
+            views.setdefault(view.key, view)
+    whole_clip = card.input.spatial == "short_side"  # EVL resizes every frame of the clip, then samples the view
+    if whole_clip:
+        vlen = dataset.frame_count(sample)
+        views = {k: replace(v, window=TemporalView("all", tuple(range(vlen))), select=tuple(int(i) for i in v.window.frame_indices()))
+                 for k, v in views.items()}
+    windows = list({(v.window.name, v.window.pad, v.window.indices): v.window for v in views.values()}.values())
+    frames_of = {}
     if "rgb" in streams:
         read = read_views or dataset.read_views
-        for clip, frames in zip(clips, read(sample, views)):
-            clip["rgb"] = rgb_test_transform(frames, size=card.input.crop, pre_resize=dataset.rgb_pre_resize)
+        frames_of = {(w.name, w.pad, w.indices): f for w, f in zip(windows, read(sample, windows))}
+    heat_of = {}
     if table is not None:
         name = dataset.keypoint_name(sample)
-        for clip, points in zip(clips, table.views(name, views)):
-            clip["keypoint"] = heatmap_input(points, raw_size=dataset.keypoint_frame_size,
-                                             map_size=(heatmap_grid(card, dataset),) * 2, size=card.input.heatmap_size,
-                                             device=device).cpu()
-    return {(v.name, v.pad): c for v, c in zip(views, clips)}
+        for window, points in zip(windows, table.views(name, windows)):
+            heat_of[(window.name, window.pad, window.indices)] = heatmap_input(
+                points, raw_size=dataset.keypoint_frame_size, map_size=(heatmap_grid(card, dataset),) * 2,
+                size=card.input.heatmap_size, device=device).cpu()
+    clips = ViewInputs(keys_of)
+    for key, view in views.items():
+        window = (view.window.name, view.window.pad, view.window.indices)
+        clip = {}
+        if window in frames_of:
+            clip["rgb"] = rgb_view_input(frames_of[window], card.input, dataset.name, view.crop,
+                                         pre_resize=dataset.rgb_pre_resize, select=view.select)
+        if window in heat_of:
+            clip["keypoint"] = heat_of[window]
+        clips[key] = clip
+    return clips
+
+
+class ViewInputs(dict):
+    """``{view key: {stream: tensor}}`` of one sample, and ``protocols``: each protocol's view keys in order."""
+
+    def __init__(self, protocols: dict[str, list[tuple]]):
+        super().__init__()
+        self.protocols = protocols
 
 
 def heatmap_grid(card, dataset) -> int:
@@ -199,7 +228,7 @@ def score_sample(model, sample, clips, protocols, outputs, batch_size: int, devi
     chosen = [o for o in outputs if o in probs] or list(probs)
     row = {"id": sample.id, "label": int(sample.label), "windows": len(keys), "ranks": {}, "ties": {}, "top": {}}
     for protocol in protocols:
-        index = [keys.index(w) for w in _protocol_windows(clips, protocol)]
+        index = [keys.index(w) for w in clips.protocols[protocol]]
         for output in chosen:
             fused = probs[output][index].mean(axis=0)  # softmax averaged over the protocol's views
             key = f"{protocol}/{output}"
@@ -208,12 +237,6 @@ def score_sample(model, sample, clips, protocols, outputs, batch_size: int, devi
             top = np.argsort(-fused, kind="stable")[:TOP]
             row["top"][key] = [[int(c), round(float(fused[c]), 6)] for c in top]
     return row
-
-
-def _protocol_windows(clips: dict, protocol: str) -> list[tuple[str, tuple[int, int]]]:
-    """The window keys of ``protocol`` among a sample's windows, in the protocol's order."""
-    order = [position for position, _ in VIEW_PROTOCOLS[protocol]]
-    return sorted([k for k in clips if k[0] in order], key=lambda k: order.index(k[0]))[: len(order)]
 
 
 def _metrics(rows: list[dict], num_classes: int, ks) -> dict[str, dict[str, float]]:
