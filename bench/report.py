@@ -28,6 +28,7 @@ TASK_METRICS = {
 KEY_COLUMNS = ("task", "model", "dataset", "split")
 FORMATS = ("markdown", "csv", "latex")
 MISSING = "-"
+UNREADABLE = "not published in a readable source"  # a claim whose paper is known but whose numbers could not be read
 
 
 def _records(records: Iterable[ResultRecord | str | os.PathLike]) -> list[ResultRecord]:
@@ -103,7 +104,7 @@ def leaderboard(records: Iterable[ResultRecord | str | os.PathLike], task: str |
         for run, claim in _pairs(group):
             row: dict[str, Any] = dict(zip(KEY_COLUMNS, key))
             row["protocol"] = run.tag if run else None
-            row["published_as"] = claim.tag if claim else None
+            row["published_as"] = (UNREADABLE if claim and not claim.metrics else claim.tag) if claim else None
             for m in metrics:
                 d_ours = run.decimals.get(m) if run else None
                 d_pub = claim.decimals.get(m) if claim else None

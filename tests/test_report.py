@@ -140,3 +140,12 @@ def test_report_on_a_folder_without_records_is_an_error(tmp_path):
     published = Path(__file__).resolve().parents[1] / "results" / "published"
     out = CliRunner().invoke(app, ["report", str(published), "--task", "continuous", "--markdown"])
     assert out.exit_code == 0 and "WER" in out.stdout
+
+
+def test_a_claim_without_readable_numbers_says_so():
+    """SignVLM's paper is known but its tables could not be read: the row says so instead of showing numbers."""
+    published = Path(__file__).resolve().parents[1] / "results" / "published" / "signvlm.json"
+    table = leaderboard([published])
+    assert set(table["published_as"]) == {"not published in a readable source"}
+    assert table["per_instance_top1_published"].isna().all()
+    assert "not published in a readable source" in make_table([published], fmt="markdown")
