@@ -23,4 +23,5 @@ def get_dataset(name: str, task: str | None = None) -> type[Any]:
 
 
 # importing the family modules registers their datasets; they import DATASETS from here, so it comes first
-from bench.data import csl, msasl, nmfs_csl, phoenix, synthetic_isolated, synthetic_signs, wlasl  # noqa: E402,F401
+from bench.data import (autsl, csl, karsl, lsa64, msasl, nmfs_csl, phoenix, signvlm_lists,  # noqa: E402,F401
+                        synthetic_isolated, synthetic_signs, wlasl)

@@ -14,6 +14,8 @@ absolute. Frame count rule for the package: ``seq_len`` wins. The official code 
 match the official ones; a clip whose stored frame count differs from its ``seq_len`` (a re-encoded video) is
 warned about and listed in :meth:`IslrDataset.integrity` with both numbers; frames the indices need but the clip
 lacks make it unreadable, as they would break the official read.
+List-style releases whose splits give class indices (KArSL, LSA64, AUTSL, SignVLM's list files) derive from
+:class:`bench.data.listed.ListedIslrDataset`, which builds on this base.
 
 Vocabulary (NLA-SLR's ``create_vocab``): WLASL and NMFs-CSL ``sorted(set(train labels))``; MS-ASL the first N
 entries of ``MSASL_classes.json``. A sample's ``label`` is its index in :meth:`IslrDataset.classes`.
@@ -101,7 +103,9 @@ class IslrDataset:
     layout: ClassVar[str] = ""  # the expected files, quoted in error messages
     num_classes: ClassVar[int] = 0  # the subset size the name promises (WLASL-2000: 2000)
     storage: ClassVar[str] = "video"  # "video": one file per clip; "frames": a folder of numbered images
-    frame_pattern: ClassVar[str] = ""  # "frames" storage: file name of frame i (0-based), e.g. "{:04d}.png"
+    # "frames" storage: file name of frame i (0-based), e.g. "{:04d}.png"; "" = the folder's *.png (else *.jpg)
+    # files in plain lexicographic order, as SignVLM's loader lists them (so names must be zero-padded)
+    frame_pattern: ClassVar[str] = ""
     frame_number_offset: ClassVar[int] = 0  # "frames" storage: the number in the name of frame 0
     official_frame_drop: ClassVar[int] = 0  # frames the official loader leaves off the end (WLASL: 2, lintel)
     keypoint_frame_size: ClassVar[tuple[int, int]] = (256, 256)  # (h, w) the keypoint pickle's coordinates refer to
@@ -225,7 +229,14 @@ class IslrDataset:
 
     def frame_file(self, sample: IslrSample, index: int) -> Path | ZipMember:
         """"frames" storage: the image file of frame ``index`` (0-based) of ``sample``."""
-        return self.video_path(sample) / self.frame_pattern.format(index + self.frame_number_offset)
+        folder = self.video_path(sample)
+        if not self.frame_pattern:
+            names = self._sorted_frames(folder)
+            if not 0 <= index < len(names):
+                raise DatasetError(f"frame {index} of sample {sample.id!r} not found: {folder} holds {len(names)} "
+                                   f"frames; re-extract the clip's frames")
+            return folder / names[index]
+        return folder / self.frame_pattern.format(index + self.frame_number_offset)
 
     def stored_frame_count(self, sample: IslrSample) -> int:
         """Frames on disk: decoded-stream length (container count) or the run of numbered images from frame 0."""
@@ -328,8 +339,22 @@ class IslrDataset:
             names = folder.listdir() if isinstance(folder, ZipMember) else os.listdir(folder)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        if not self.frame_pattern:  # sorted frames: positions 0 .. n-1
+            return set(range(len(_sorted_images(names))))
         regex = re.compile(_pattern_regex(self.frame_pattern))
         return {int(m.group(1)) for m in map(regex.fullmatch, names) if m}
+
+    def _sorted_frames(self, folder: Path | ZipMember) -> list[str]:
+        """The frame files of ``folder`` in reading order (``frame_pattern`` ""); the last folder listed is
+        remembered, as a clip's frames are read one after another."""
+        key = str(folder)
+        if getattr(self, "_listing", (None,))[0] != key:
+            try:
+                names = folder.listdir() if isinstance(folder, ZipMember) else os.listdir(folder)
+            except (FileNotFoundError, NotADirectoryError):
+                names = []
+            self._listing = (key, _sorted_images(names))
+        return self._listing[1]
 
     # -- files --------------------------------------------------------------------------------------------
     def _require(self, path: Path, what: str) -> Path:
@@ -395,6 +420,13 @@ def _read_image(path: Path | ZipMember, sample_id: str) -> np.ndarray:
         raise DatasetError(f"frame {path} of sample {sample_id!r} not found; re-extract the clip's frames") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise DatasetError(f"cannot decode the frame {path} of sample {sample_id!r}: {error}; re-extract it") from None
+
+
+def _sorted_images(names: Iterable[str]) -> list[str]:
+    """SignVLM's frame listing: the ``*.png`` names, else the ``*.jpg`` ones, in plain lexicographic order."""
+    names = [n for n in names if not n.startswith(".")]  # glob's "*" skips hidden names
+    pngs = sorted(n for n in names if n.endswith(".png"))
+    return pngs or sorted(n for n in names if n.endswith(".jpg"))
 
 
 def _pattern_regex(pattern: str) -> str:
