@@ -12,8 +12,8 @@ Layout under the root (SignVLM's ``--data_root``)::
                                      plain lexicographic order (names must be zero-padded)
 
 Splits: ``train``, ``val``, ``test`` read ``<split>.txt`` in the root; any other name reads ``<name>.txt`` there
-(``--split fold1_test`` reads ``fold1_test.txt``), and a name ending in ``.txt`` is a list file's path, relative to
-the root or absolute (a user's private list). A sample's id is its listed path (``#2``, ``#3``... appended to a
+(``--split fold1_test`` reads ``fold1_test.txt``), and a name with a file suffix (``lists/mine.txt``, ``test.csv``)
+is a list file's path, relative to the root or absolute (a user's private list). A sample's id is its listed path (``#2``, ``#3``... appended to a
 path listed again). Classes: ``classes.txt`` when present, else ``"0"`` .. the largest label of the root's
 ``train.txt`` / ``val.txt`` / ``test.txt``. Frames or videos: the ``frames`` argument, else the first listed sample
 found on disk decides (a frames folder, else a video file); a sample with neither is counted missing.
@@ -62,8 +62,9 @@ class SignvlmList(ListedIslrDataset):
         self.frames = frames
 
     def list_path(self, split: str) -> Path:
-        """The list file of ``split``: ``<split>.txt`` in the root, or the path a ``.txt`` split names."""
-        return self.root / split if split.endswith(".txt") else self.root / f"{split}.txt"
+        """The list file of ``split``: the path a split with a file suffix names (``.txt``, ``.csv``...; relative
+        to the root or absolute), else ``<split>.txt`` in the root."""
+        return self.root / split if PurePosixPath(split).suffix else self.root / f"{split}.txt"
 
     def _source(self, split: str) -> Path:
         return self.list_path(split)

@@ -75,3 +75,21 @@ def test_errors_name_file_and_line(tmp_path):
     write_autsl(tmp_path, NAMES[:10], {})
     with pytest.raises(DatasetError, match=r"SignList_ClassId_TR_EN.csv: 10 classes; AUTSL has 226"):
         Autsl(tmp_path).classes()
+
+
+# -- the real sample lists --------------------------------------------------------------------------------------
+def test_real_autsl_splits_are_signer_independent(reference, tmp_path):
+    """SignNet's AUTSL lists (``depth/<split>/<sign>/signerX_sampleY_depth.mp4 <label>``) written back as the
+    challenge's label files: the split sizes and the 31 / 6 / 6 signers of the release, no signer shared (SignNet
+    numbers the classes its own way, 0..224, so the labels are not compared)."""
+    lists = reference / "islr" / "signnet_splits" / "autsl_depth"
+    labels = {split: [(path.split("/")[-1].removesuffix("_depth.mp4"), int(label)) for path, label in
+                      (line.split() for line in (lists / f"{split}.csv").read_text().splitlines())]
+              for split in ("train", "val", "test")}
+    dataset = Autsl(write_autsl(tmp_path, NAMES, labels))
+    samples = {split: dataset.samples(split) for split in dataset.splits}
+    assert {k: len(v) for k, v in samples.items()} == {"train": 28142, "val": 4418, "test": 3742}
+    signers = {k: {s.signer for s in v} for k, v in samples.items()}
+    assert {k: len(v) for k, v in signers.items()} == {"train": 31, "val": 6, "test": 6}
+    assert not (signers["train"] & signers["val"] or signers["train"] & signers["test"]
+                or signers["val"] & signers["test"])  # signer-independent

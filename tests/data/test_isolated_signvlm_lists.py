@@ -94,3 +94,17 @@ def test_errors_name_file_and_line(tmp_path):
         SignvlmList(tmp_path).samples("test")
     with pytest.raises(DatasetError, match=r"the list file nowhere.txt not found at .*nowhere.txt"):
         SignvlmList(tmp_path).samples("nowhere")
+
+
+def test_real_space_separated_lists(reference, tmp_path):
+    """SignNet's WLASL-100 lists (``<video path> <label>``, EVL's space) as train/val/test.txt: sizes and labels."""
+    lists = reference / "islr" / "signnet_splits" / "wlasl100"
+    for split in ("train", "val", "test"):
+        (tmp_path / f"{split}.txt").write_text((lists / f"{split}.csv").read_text())
+    dataset = SignvlmList(tmp_path, frames=False)
+    sizes = {split: len(dataset.samples(split)) for split in ("train", "val", "test")}
+    assert sizes == {"train": 1442, "val": 338, "test": 258}  # WLASL-100's nslt_100.json sizes
+    assert dataset.classes() == [str(i) for i in range(100)]  # no classes.txt: 0 .. the largest label listed
+    first = (lists / "test.csv").read_text().splitlines()[0].split()
+    assert (dataset.samples("test")[0].id, dataset.samples("test")[0].label) == (first[0], int(first[1]))
+    assert len(dataset.samples(str(lists / "dev.csv"))) > 0  # any list file, by its path
