@@ -347,14 +347,14 @@ class IslrDataset:
     def _sorted_frames(self, folder: Path | ZipMember) -> list[str]:
         """The frame files of ``folder`` in reading order (``frame_pattern`` ""); the last folder listed is
         remembered, as a clip's frames are read one after another."""
-        key = str(folder)
-        if getattr(self, "_listing", (None,))[0] != key:
+        key, listing = str(folder), getattr(self, "_listing", (None, []))
+        if listing[0] != key:  # a local copy: a reader thread may list another folder meanwhile
             try:
                 names = folder.listdir() if isinstance(folder, ZipMember) else os.listdir(folder)
             except (FileNotFoundError, NotADirectoryError):
                 names = []
-            self._listing = (key, _sorted_images(names))
-        return self._listing[1]
+            listing = self._listing = (key, _sorted_images(names))
+        return listing[1]
 
     # -- files --------------------------------------------------------------------------------------------
     def _require(self, path: Path, what: str) -> Path:
