@@ -135,6 +135,10 @@ class ModelCard:
     variant_from_keys: Callable[[set[str]], dict] | None = None  # official layouts differ per dataset
     shared_keys: tuple[tuple[str, str], ...] = ()  # keys that must hold the same tensor (shared modules)
     notes: tuple[str, ...] = ()
+    # the backbone is not in checkpoints (SignVLM/EVL's frozen CLIP): evaluation needs init_backbone's file beside it
+    separate_backbone: bool = False
+    # (key, model shape, file shape) -> a line explaining a shape difference (e.g. another frame count), or None
+    mismatch_hint: Callable[[str, tuple, tuple], str | None] | None = None
 
     def variant_for(self, keys: set[str]) -> dict:
         """The architecture variant a checkpoint's keys call for (``{}`` for the default)."""

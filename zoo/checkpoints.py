@@ -58,6 +58,7 @@ class LoadReport:
     mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)  # key, model, file
     unshared: list[tuple[str, str]] = field(default_factory=list)  # keys that should hold one tensor and do not
     file_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # model key -> the file's spelling
+    hints: list[str] = field(default_factory=list)  # what a problem means (e.g. another frame count), from the card
 
     @property
     def ok(self) -> bool:
@@ -70,7 +71,7 @@ class LoadReport:
         out += [f"not in the model: {spell(k)}" for k in self.unexpected]
         out += [f"shape of {spell(k)}: model {list(m)}, checkpoint {list(f)}" for k, m, f in self.mismatched]
         out += [f"{spell(a)} and {spell(b)} should be one shared tensor but differ" for a, b in self.unshared]
-        return out
+        return out + self.hints
 
 
 def file_spelling(file_keys: Mapping[str, str]):

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from zoo.cards import ModelCard, get_card, list_models
-from zoo.checkpoints import Checkpoint, CheckpointError, LoadReport, check_state_dict, read_checkpoint, vocabulary_sha256
+from zoo.checkpoints import (Checkpoint, CheckpointError, LoadReport, check_state_dict, file_spelling, read_checkpoint,
+                              vocabulary_sha256)
 
 
 @dataclass
@@ -17,6 +18,7 @@ class LoadedModel:
     variant: dict[str, Any] = field(default_factory=dict)
     checkpoint: Checkpoint | None = None
     report: LoadReport | None = None
+    backbone: list[str] | None = None  # what was read from a separate backbone file (SignVLM's CLIP), if any
 
 
 def classes_in(state_dict: dict, key: str = "classifier.weight") -> int | None:
@@ -30,18 +32,21 @@ def classes_in(state_dict: dict, key: str = "classifier.weight") -> int | None:
 
 def load_model(name: str, checkpoint: str | None = None, num_classes: int | None = None,
                vocabulary: Sequence[str] | None = None, trust: bool = False, check_only: bool = False,
-               **variant: Any) -> LoadedModel:
+               backbone: str | None = None, **variant: Any) -> LoadedModel:
     """Build ``name`` and load ``checkpoint`` strictly.
 
     ``num_classes`` (or ``vocabulary``, blank first) is what the data needs; a checkpoint with another class count
     or, for our own checkpoints, another vocabulary is an error. ``check_only`` reports instead of raising.
+    ``backbone``: the file the card's ``init_backbone`` reads (required beside the checkpoint of a card whose
+    backbone is not in checkpoints, e.g. SignVLM's CLIP file; ``check_only`` inspects the checkpoint without it).
     """
     card = get_card(name)
     expected = len(vocabulary) if vocabulary is not None else num_classes
     if checkpoint is None:
         if expected is None:
             raise ValueError(f"{name}: give a checkpoint, num_classes or a vocabulary to build the model")
-        return LoadedModel(card.build(expected, **variant), card, expected, dict(variant))
+        model = card.build(expected, **variant)
+        return LoadedModel(model, card, expected, dict(variant), backbone=_load_backbone(card, model, backbone))
     ckpt = read_checkpoint(checkpoint, _weights_keys(card), trust)
     theirs = ckpt.metadata.get("card", card.name)
     if theirs != card.name:  # before anything else: the class count or keys of another model mean nothing here
@@ -59,7 +64,8 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
         refuse_other_family(card, ckpt, checkpoint, chosen)
         what = f"{expected - 1} glosses + blank" if card.task == "continuous" else f"{expected} classes"
         raise CheckpointError(f"{checkpoint}: has {found} classes, the data needs {expected} ({what}); a checkpoint "
-                              "from another vocabulary or subset?")
+                              f"from another vocabulary or subset? (classes read from "
+                              f"{ckpt.file_keys.get(card.classifier_key, card.classifier_key)})")
     if vocabulary is not None and ckpt.metadata.get("vocabulary_sha256") not in (None, vocabulary_sha256(vocabulary)):
         raise CheckpointError(f"{checkpoint}: trained on another vocabulary than the data's (hash differs)")
     classes = expected or found
@@ -68,6 +74,9 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
         raise CheckpointError(f"{checkpoint}: cannot tell its number of classes; pass num_classes")
     model = card.build(classes, **_tuples(chosen))
     report = check_state_dict(model, ckpt.state_dict, card.shared_keys, ckpt.file_keys)
+    if card.mismatch_hint is not None:
+        spell = file_spelling(report.file_keys)
+        report.hints = [h for k, m, f in report.mismatched if (h := card.mismatch_hint(spell(k), m, f))]
     if not report.ok:
         refuse_other_family(card, ckpt, checkpoint, chosen)
     if not report.ok and not check_only:
@@ -75,7 +84,19 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
         raise CheckpointError(f"{checkpoint}: does not fit {card.name} ({len(lines)} problems):\n  " + "\n  ".join(lines))
     if report.ok:
         model.load_state_dict(ckpt.state_dict, strict=True)
-    return LoadedModel(model, card, classes, chosen, ckpt, report)
+    if card.separate_backbone and backbone is None and not check_only:
+        raise CheckpointError(f"{checkpoint}: {card.name} checkpoints hold no backbone (it is frozen and kept "
+                              "apart); pass the backbone file too (backbone=, see the card's notes)")
+    return LoadedModel(model, card, classes, chosen, ckpt, report, _load_backbone(card, model, backbone))
+
+
+def _load_backbone(card: ModelCard, model: Any, backbone: str | None) -> list[str] | None:
+    """The card's ``init_backbone`` on ``backbone`` (None: nothing given, nothing read)."""
+    if backbone is None:
+        return None
+    if card.init_backbone is None:
+        raise CheckpointError(f"{backbone}: {card.name} takes no separate backbone file")
+    return card.init_backbone(model, backbone)
 
 
 def strip_prefix(state_dict: dict, prefix: str, source: str) -> dict:
@@ -123,7 +144,7 @@ def family_fits(ckpt: Checkpoint, variants: dict[str, dict[str, Any]] | None = N
     fits = {}
     for name in list_models():
         other = get_card(name)
-        prefix = other.key_prefix if ckpt.format == "official" else ""
+        prefix = _plain(other.key_prefix + "x")[:-1] if ckpt.format == "official" else ""  # as spelt in ``plain``
         inner = {k[len(prefix):]: v for k, v in plain.items() if k.startswith(prefix)}
         try:
             chosen = {**other.variant_for(set(inner)), **(variants or {}).get(name, {})}
