@@ -63,6 +63,9 @@ def card_summary(loaded) -> Group:
         ckpt = loaded.checkpoint
         rows += [("checkpoint", ckpt.source), ("format", ckpt.format), ("sha256", ckpt.sha256 or "-"),
                  ("tensors", str(len(ckpt.state_dict)))]
+    if card.separate_backbone or loaded.backbone:  # SignVLM/EVL: the frozen backbone is a second file
+        rows.append(("backbone", "\n".join(loaded.backbone) if loaded.backbone else
+                     "not in checkpoints and none given: the checkpoint alone was checked (see the card's notes)"))
     for field, value in rows:
         table.add_row(field, value)
     parts: list = [table]

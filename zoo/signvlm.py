@@ -10,6 +10,8 @@ removed (the card's ``key_prefix``). As officially, the CLIP backbone is held ou
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import torch.nn as nn
 
@@ -118,10 +120,13 @@ def _backbone_note(arch: str) -> str:
 SIGNVLM_PAPER = "SignVLM: a pre-trained large video model for sign language recognition (PeerJ Comput. Sci. 2025)"
 EVL_PAPER = "Frozen CLIP Models are Efficient Video Learners (ECCV 2022)"
 EVL_CODE = "https://github.com/OpenGVLab/efficient-video-recognition"
+CLIP_MEAN_STD = ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
+# EVL's test transform: /255, normalise, short side to the crop size (bilinear), crops along the long side
 SIGNVLM_INPUT = InputSpec(frame_size=224, crop=224, normalization="mean_std", mean=(0.45, 0.45, 0.45),
-                          std=(0.225, 0.225, 0.225), channels="RGB")
-CLIP_INPUT = InputSpec(frame_size=224, crop=224, normalization="mean_std", mean=(0.48145466, 0.4578275, 0.40821073),
-                       std=(0.26862954, 0.26130258, 0.27577711), channels="RGB")
+                          std=(0.225, 0.225, 0.225), channels="RGB", spatial="short_side", normalize_first=True,
+                          dataset_mean_std={"karsl502": CLIP_MEAN_STD})  # only the KArSL-502 script passes CLIP's
+CLIP_INPUT = InputSpec(frame_size=224, crop=224, normalization="mean_std", mean=CLIP_MEAN_STD[0],
+                       std=CLIP_MEAN_STD[1], channels="RGB", spatial="short_side", normalize_first=True)
 COMMON = dict(task="isolated", temporal_layout=(), checkpoint_key="model", key_prefix="module.",
               classifier_key="proj.2.weight", init_backbone=init_clip_backbone, separate_backbone=True,
               mismatch_hint=frame_count_hint)
@@ -129,41 +134,42 @@ FILE_NOTE = ("Official files: torch.save({model, optimizer, lr_sched, loss_scale
              "'model' with DDP's 'module.' prefix; the frozen CLIP backbone is not in them.")
 
 
-def _protocol(frames: int) -> IsolatedProtocol:
-    # official test: 1 centred temporal window x 3 spatial crops (not yet a view protocol of bench.data.views)
-    return IsolatedProtocol(views=("1view",), reported_view=None, frames=frames, fusion="softmax_mean",
-                            outputs=("logits",), reported_output="logits")
+def _protocol(frames: int, stride: int, reported: str | None = "spatial3", **extra) -> IsolatedProtocol:
+    # official test: one centred strided window x 3 spatial crops along the long side, softmax averaged
+    return IsolatedProtocol(views=("1view", "spatial3"), reported_view=reported, frames=frames, fusion="softmax_mean",
+                            outputs=("logits",), reported_output="logits", sampling="strided", stride=stride, **extra)
 
 
 CARD = register_model(ModelCard(
     name="signvlm", paper=SIGNVLM_PAPER, url="https://doi.org/10.7717/peerj-cs.3112",
     code="https://github.com/Hamzah-Luqman/signVLM", build=build_signvlm, input=SIGNVLM_INPUT,
-    protocol=_protocol(24), notes=(
+    protocol=_protocol(24, 4, dataset_stride={"karsl502": 8}), notes=(
         FILE_NOTE, _backbone_note("ViT-L/14"),
         "No SignVLM checkpoint is published; its tables' numbers are not in a readable source here.",
-        "Official test: one centred window of 24 frames (stride 4 for WLASL), short side 224, 3 spatial crops, "
-        "softmax averaged; mean/std 0.45/0.225 (the KArSL script passes CLIP's).",
+        "Official test: one centred window of 24 frames at stride 4 (KArSL-502: 8), short side 224, 3 spatial crops, "
+        "softmax averaged; mean/std 0.45/0.225 (the KArSL-502 script passes CLIP's). LSA64's script runs 32 frames: "
+        "num_frames=32, a checkpoint of its own.",
         "Official numbers come from a pure-fp16 backbone (freeze_fp16=True); fp32 is the default here."),
     **COMMON))
 
 EVL_CARD = register_model(ModelCard(
     name="evl_vitb16_8f_k400", paper=EVL_PAPER, url="https://arxiv.org/abs/2208.03550", code=EVL_CODE,
-    build=build_evl_vitb16, input=CLIP_INPUT, protocol=_protocol(8),
+    build=build_evl_vitb16, input=CLIP_INPUT, protocol=_protocol(8, 16, reported=None),
     checkpoints=(CheckpointSource("k400", "kinetics400", 400, url=EVL_CODE + "#model-zoo",
                                   note="EVL README model zoo: ViT-B/16 8x16, 82.8 top-1 / 95.8 top-5 "
                                        "(1 spatial x 3 temporal views); class order data/k400_class_mappings.json"),),
     notes=(FILE_NOTE, _backbone_note("ViT-B/16"),
            "Published K400 (EVL README, github OpenGVLab/efficient-video-recognition): ViT-B/16 8x16 82.8 / 95.8, "
            "16x16 83.7, 32x8 84.3; ViT-L/14 8x16 86.3 / 97.2, 16x16 86.9, 32x8 87.7 (top-1 / top-5).",
-           "The harness's views do not yet include EVL's 1 spatial x 3 temporal protocol."),
+           "EVL's K400 numbers use 1 spatial x 3 temporal views (8 frames x stride 16), not a view protocol of the "
+           "harness yet: reported_view is None."),
     **COMMON))
 
 TINY = register_model(ModelCard(
     name="signvlm_tiny", paper=SIGNVLM_PAPER, url="https://doi.org/10.7717/peerj-cs.3112",
     code="https://github.com/Hamzah-Luqman/signVLM", build=build_signvlm_tiny,
-    input=InputSpec(frame_size=64, crop=64, normalization="mean_std", mean=(0.45, 0.45, 0.45),
-                    std=(0.225, 0.225, 0.225), channels="RGB"),
-    protocol=_protocol(8), notes=(
+    input=replace(SIGNVLM_INPUT, frame_size=64, crop=64, dataset_mean_std={}),
+    protocol=_protocol(8, 2), notes=(
         "A tiny random CLIP-like ViT (64 wide, 4 blocks, patch 16, 64x64 frames, 8 frames) under SignVLM's "
         "decoder: CPU tests and demos, not a published model.",),
     **{**COMMON, "separate_backbone": False}))

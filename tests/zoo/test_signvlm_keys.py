@@ -72,6 +72,12 @@ def test_cards_describe_the_official_files():
         assert card.classifier_key == "proj.2.weight" and card.protocol.outputs == ("logits",)
     assert get_card("signvlm").separate_backbone and not get_card("signvlm_tiny").separate_backbone
     assert get_card("signvlm").protocol.frames == 24 and get_card("evl_vitb16_8f_k400").protocol.frames == 8
+    signvlm = get_card("signvlm")
+    assert signvlm.protocol.reported_view == "spatial3" and signvlm.protocol.sampling == "strided"
+    assert signvlm.protocol.stride_for("wlasl100") == 4 and signvlm.protocol.stride_for("karsl502") == 8
+    assert signvlm.input.spatial == "short_side" and signvlm.input.normalize_first
+    assert signvlm.input.mean_std("wlasl100") == ((0.45,) * 3, (0.225,) * 3)
+    assert signvlm.input.mean_std("karsl502")[0] == (0.48145466, 0.4578275, 0.40821073)
     notes = " ".join(get_card("evl_vitb16_8f_k400").notes)
     assert "82.8" in notes and "github OpenGVLab/efficient-video-recognition" in notes
     assert "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836" in " ".join(get_card("signvlm").notes)
