@@ -114,3 +114,12 @@ def test_checkpoint_plus_backbone_make_the_model(tmp_path):
     with pytest.raises(CheckpointError, match=r"does not fit the ViT-B/16 backbone: the file has 4 blocks of width "
                                               r"64, the backbone 12 of 768 \(198 problems\)"):
         load_model("evl_vitb16_8f_k400", num_classes=400, backbone=str(clip_path))
+
+
+def test_an_evl_checkpoint_is_named_for_what_it_is(reference, tmp_path):
+    """Same 97 keys, other shapes: an EVL ViT-B/16 file given to signvlm (or to NLA-SLR) names its card."""
+    evl = official_islr_state(read_manifest(reference / "checkpoints" / "evl_vitb16_8f_k400.tsv"))
+    path = save_official(tmp_path / "k400_vitb16_8f.pth", evl)
+    for card in ("signvlm", "nla_slr"):
+        with pytest.raises(CheckpointError, match="this is a evl_vitb16_8f_k400 checkpoint"):
+            load_model(card, str(path), check_only=True)
