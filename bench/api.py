@@ -31,9 +31,15 @@ def train(config, log=print, progress=None):
     """Train with the card's recipe: :class:`bench.runners.training.TrainConfig` (continuous SLR) or
     :class:`bench.runners.train_isolated.IsolatedTrainConfig`; ``progress(stage, done, total)`` inside epochs."""
     from bench.runners.train_isolated import IsolatedTrainConfig, train_isolated
+    from bench.runners.train_steps import train_steps
     from bench.runners.training import train_continuous
+    from zoo.cards import get_card
+    from zoo.step_recipe import StepTrainRecipe
 
-    return (train_isolated if isinstance(config, IsolatedTrainConfig) else train_continuous)(config, log, progress)
+    if not isinstance(config, IsolatedTrainConfig):
+        return train_continuous(config, log, progress)
+    steps = isinstance(get_card(config.model).training, StepTrainRecipe)  # the card's recipe picks the loop
+    return (train_steps if steps else train_isolated)(config, log, progress)
 
 
 def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None) -> str:

@@ -162,6 +162,10 @@ def evaluate(
                                     help="continuous SLR: the official gloss_dict.npy (default: one in --data-root, "
                                     "else the release's annotations of every split, else the checkpoint's list)"),
     threads: int = typer.Option(None, help="torch CPU threads (default: as many as idle cores; see README)"),
+    backbone: str = typer.Option(None, help="SignVLM/EVL: the CLIP file (ViT-L-14.pt, ViT-B-16.pt or "
+                                 "hf://openai/clip-vit-large-patch14/model.safetensors); their checkpoints hold no "
+                                 "backbone"),
+    fp16_backbone: bool = typer.Option(False, help="SignVLM/EVL: the official fp16 frozen backbone (recorded)"),
 ) -> None:
     """Evaluate a model on a dataset split with the paper's protocol; writes a result record. An interrupted run
     (Ctrl-C, SIGTERM) resumes when the same command is run again."""
@@ -178,7 +182,8 @@ def evaluate(
     if isolated:
         cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
-                           trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads)
+                           trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads,
+                           backbone=backbone, fp16_backbone=fp16_backbone)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
@@ -220,6 +225,12 @@ def train(
     cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
     seed: int = typer.Option(None, help="default: 0 (continuous), the recipe's (isolated)"),
     threads: int = typer.Option(None, help="torch CPU threads (default: as many as idle cores; see README)"),
+    steps: int = typer.Option(None, help="step recipes (SignVLM/EVL): optimiser steps (default: the recipe's)"),
+    save_every: int = typer.Option(None, help="step recipes: checkpoint and validation every N steps"),
+    shots: int = typer.Option(None, help="step recipes: few-shot training, N seeded clips per class"),
+    train_split: str = typer.Option("train", help="isolated SLR: the training split, or several joined by '+' "
+                                    "(train+val; KArSL/LSA64 folds: fold1_train)"),
+    eval_split: str = typer.Option(None, help="isolated SLR: the validation split (default: val, else test)"),
 ) -> None:
     """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
     kept, resumable (an interrupted run continues after its last finished epoch when run again)."""
@@ -236,7 +247,9 @@ def train(
                                  "in fp32)")
             cfg = IsolatedTrainConfig(model, dataset, data_root, out, keypoints, word_vectors, epochs, batch_size, lr,
                                       device, seed, cache_frames=cache_frames, init=init,
-                                      backbone_weights=backbone_weights, videos=videos, threads=threads)
+                                      backbone_weights=backbone_weights, videos=videos, threads=threads,
+                                      steps=steps, save_every=save_every, shots=shots, train_split=train_split,
+                                      eval_split=eval_split)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
@@ -260,6 +273,7 @@ def inspect(
     checkpoint: str = typer.Option(None, help="checkpoint file, or hf://org/repo/file"),
     num_classes: int = typer.Option(None, help="classes the data needs (glosses + blank); default: the checkpoint's"),
     trust_checkpoint: bool = typer.Option(False, help="allow unpickling arbitrary objects (only for files you trust)"),
+    backbone: str = typer.Option(None, help="SignVLM/EVL: the CLIP file to check beside the checkpoint"),
 ) -> None:
     """Print a model's card, its size, and whether a checkpoint loads strictly (non-zero exit if it does not)."""
     from zoo.checkpoints import CheckpointError
@@ -271,7 +285,8 @@ def inspect(
 
             sources = get_card(model).checkpoints
             num_classes = sources[0].num_classes if sources else 1000
-        loaded = load_model(model, checkpoint, num_classes=num_classes, trust=trust_checkpoint, check_only=True)
+        loaded = load_model(model, checkpoint, num_classes=num_classes, trust=trust_checkpoint, check_only=True,
+                            backbone=backbone)
     except (KeyError, CheckpointError, ValueError) as err:
         _fail(err)
     from bench.console import card_summary

@@ -174,4 +174,9 @@ def test_every_published_file_loads():
     nla = by_key["nla_slr", "wlasl2000", "test", "paper"].metrics
     assert nla == {"per_instance_top1": 61.26, "per_instance_top5": 91.77, "per_class_top1": 58.31,
                    "per_class_top5": 90.91}
-    assert {r.model for r in claims} == {"vac", "corrnet", "corrnet_plus", "slowfastsign", "nla_slr", "signnet"}
+    evl = by_key["evl_vitb16_8f_k400", "kinetics400", "val", "paper"].metrics
+    assert evl == {"per_instance_top1": 82.8, "per_instance_top5": 95.8}
+    assert all(not r.metrics for r in claims if r.model == "signvlm")  # known paper, tables not readable here
+    assert {r.model for r in claims} == {"vac", "corrnet", "corrnet_plus", "slowfastsign", "nla_slr", "signnet",
+                                         "signvlm", *(f"evl_vit{b}_{f}f_k400" for b in ("b16", "l14")
+                                                      for f in (8, 16, 32))}

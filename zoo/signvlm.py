@@ -19,8 +19,9 @@ from zoo.cards import CheckpointSource, InputSpec, IsolatedProtocol, ModelCard, 
 from zoo.clip_weights import HUB_REPOS, OPENAI_FILES, openai_url, read_clip_backbone
 from zoo.layers.evl_decoder import EVLDecoder
 from zoo.layers.vit import VIT_PRESETS, CLIPViT, ViTPreset, freeze_fp16_
+from zoo.step_recipe import SIGNVLM as SIGNVLM_RECIPE
 
-TINY_VIT = ViTPreset(dim=64, layers=4, heads=4, patch=16, input_size=64)  # for CPU tests and demos
+TINY_VIT = ViTPreset(dim=64, layers=4, heads=4, patch=16, input_size=64, residual_init=0.1)  # CPU tests, demos
 
 
 class EVLClassifier(nn.Module):
@@ -107,8 +108,10 @@ def build_evl_vitb16(num_classes: int, num_frames: int = 8, freeze_fp16: bool = 
 
 
 def build_signvlm_tiny(num_classes: int, num_frames: int = 8, freeze_fp16: bool = False) -> EVLClassifier:
-    """A 64-wide, 4-block ViT (patch 16, 64x64 frames) under the same decoder: tests and CPU demos only."""
-    return EVLClassifier(num_classes, TINY_VIT, num_frames, 4, 64, 4, freeze_fp16=freeze_fp16)
+    """A 64-wide, 4-block ViT (patch 16, 64x64 frames) under the same decoder: tests and CPU demos only. No dropout:
+    the decoder learns from scratch on a few hundred clips (the released 0.5 suits CLIP features and 10k steps)."""
+    return EVLClassifier(num_classes, TINY_VIT, num_frames, 4, 64, 4, mlp_dropout=0.0, cls_dropout=0.0,
+                         freeze_fp16=freeze_fp16)
 
 
 def _backbone_note(arch: str) -> str:
@@ -143,7 +146,7 @@ def _protocol(frames: int, stride: int, reported: str | None = "spatial3", **ext
 CARD = register_model(ModelCard(
     name="signvlm", paper=SIGNVLM_PAPER, url="https://doi.org/10.7717/peerj-cs.3112",
     code="https://github.com/Hamzah-Luqman/signVLM", build=build_signvlm, input=SIGNVLM_INPUT,
-    protocol=_protocol(24, 4, dataset_stride={"karsl502": 8}), notes=(
+    protocol=_protocol(24, 4, dataset_stride={"karsl502": 8}), training=SIGNVLM_RECIPE, notes=(
         FILE_NOTE, _backbone_note("ViT-L/14"),
         "No SignVLM checkpoint is published; its tables' numbers are not in a readable source here.",
         "Official test: one centred window of 24 frames at stride 4 (KArSL-502: 8), short side 224, 3 spatial crops, "
@@ -165,12 +168,20 @@ EVL_CARD = register_model(ModelCard(
            "harness yet: reported_view is None."),
     **COMMON))
 
+TINY_RECIPE = replace(SIGNVLM_RECIPE, steps=3000, batch_size=8, lr=2e-3, save_every=500, auto_augment=None,
+                      crop_scale=(0.8, 1.0), dataset_overrides={})
+
 TINY = register_model(ModelCard(
     name="signvlm_tiny", paper=SIGNVLM_PAPER, url="https://doi.org/10.7717/peerj-cs.3112",
     code="https://github.com/Hamzah-Luqman/signVLM", build=build_signvlm_tiny,
     input=replace(SIGNVLM_INPUT, frame_size=64, crop=64, dataset_mean_std={}),
-    protocol=_protocol(8, 2), notes=(
+    protocol=_protocol(8, 2), training=TINY_RECIPE, notes=(
         "A tiny random CLIP-like ViT (64 wide, 4 blocks, patch 16, 64x64 frames, 8 frames) under SignVLM's "
-        "decoder: CPU tests and demos, not a published model.",),
+        "decoder: CPU tests and demos, not a published model.",
+        "Trained with SignVLM's step recipe at CPU scale: 3000 steps of 8 clips, lr 2e-3, crops of 80-100% of the "
+        "frame, no dropout (the decoder learns from scratch on a random backbone; the paper's 4e-5 and 8-100% crops "
+        "fine-tune from CLIP features).",
+        "The random backbone's residual branches start at 0.1 x their init: near-identity blocks whose tokens keep "
+        "their patches' content (a plain random ViT scrambles them and the decoder reaches ~85%)."),
     **{**COMMON, "separate_backbone": False}))
 

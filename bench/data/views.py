@@ -112,6 +112,21 @@ def strided_window(vlen: int, num_frames: int, stride: int) -> TemporalView:
     return TemporalView("central", distinct, (0, num_frames - len(distinct)))
 
 
+def strided_train_window(vlen: int, num_frames: int, stride: int, rng: np.random.Generator) -> TemporalView:
+    """EVL's training selection (``_random_sample_frame_idx``): a random start in ``[0, vlen - span]`` when the clip
+    is longer than the span ``(num_frames - 1) * stride + 1``; else from 0, past the end the last chosen frame."""
+    span = (num_frames - 1) * stride + 1
+    if span >= vlen:
+        chosen: list[int] = []
+        for i in range(num_frames):
+            chosen.append(i * stride if i * stride < vlen else chosen[-1])
+    else:
+        start = int(rng.integers(0, vlen - span + 1))
+        chosen = list(range(start, start + stride * num_frames, stride))
+    distinct = tuple(dict.fromkeys(chosen))
+    return TemporalView("train", distinct, (0, num_frames - len(distinct)))
+
+
 @dataclass(frozen=True)
 class ClipView:
     """One view of a sample: a temporal window and a spatial crop (``whole`` for whole-frame inputs)."""

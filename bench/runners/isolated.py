@@ -53,6 +53,8 @@ class IsolatedEval:
     workers: int = 2
     videos: str | None = None  # the clips folder or zip (relative to data_root or absolute); default: the layout's
     threads: int | None = None  # torch threads (None: bench.threads' policy)
+    backbone: str | None = None  # cards whose frozen backbone is not in checkpoints (SignVLM/EVL): its CLIP file
+    fp16_backbone: bool = False  # SignVLM/EVL's official freeze_fp16 backbone (fp32 by default, recorded)
 
 
 @dataclass
@@ -80,7 +82,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     if cfg.checkpoint is None and not cfg.random_weights:
         raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "
                          "measure an untrained network on purpose)")
-    loaded = load_model(cfg.model, cfg.checkpoint, num_classes=len(classes), trust=cfg.trust_checkpoint)
+    precision = {"freeze_fp16": True} if cfg.fp16_backbone else {}
+    loaded = load_model(cfg.model, cfg.checkpoint, num_classes=len(classes), trust=cfg.trust_checkpoint,
+                        backbone=cfg.backbone, **precision)
     model = loaded.model.to(cfg.device).eval()
     streams = tuple(getattr(model, "inputs", ("rgb",)))
     table = _keypoints(cfg, streams)
@@ -96,6 +100,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                              f"{', '.join(protocol_names(card.protocol))}")
 
     tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
+    tag += "-fp16backbone" if cfg.fp16_backbone else ""
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
     done = resume_rows(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
     todo = [s for s in runnable if s.id not in done]
@@ -269,9 +274,11 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
         record = ResultRecord(
             kind="run", model=cfg.model, dataset=cfg.dataset, split=cfg.split, task="isolated",
             protocol={"tag": f"{protocol}-{output}" + ("-random" if cfg.random_weights else "")
-                      + (f"-first{cfg.limit}" if cfg.limit else ""),
+                      + (f"-first{cfg.limit}" if cfg.limit else "") + ("-fp16backbone" if cfg.fp16_backbone else ""),
                       "views": protocol, "output": output, "fusion": card.protocol.fusion,
                       "frames": card.protocol.frames, "precision": "amp" if cfg.amp else "fp32",
+                      "backbone_precision": "fp16" if cfg.fp16_backbone else "fp32",
+                      "sampling": card.protocol.sampling, "stride": card.protocol.stride_for(cfg.dataset),
                       "paper_reports": protocol == reported[0] and reported[1] in (None, output)},
             metrics={k: v for k, v in values.items() if k.startswith("per_")},
             decimals={k: 2 for k in values if k.startswith("per_")},
@@ -282,6 +289,7 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
             extra={"not_evaluated": not_evaluated, "classes_counted": values.get("classes_counted"),
                    "scores": str(run_dir / "scores.jsonl"),
                    "checkpoint": loaded.checkpoint.source if loaded.checkpoint else None,
+                   "backbone": getattr(loaded.model, "backbone_source", None),
                    "ties": {k: v for k, v in values.items() if k == "ties" or k.startswith("tie_dependent")},
                    "data": {"layout": integrity.layout, **integrity.sources,
                             "frame_count_mismatches": integrity.frame_count_mismatches}},

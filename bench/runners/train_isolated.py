@@ -50,6 +50,10 @@ class IsolatedTrainConfig:
     eval_batch_size: int = 8
     videos: str | None = None  # the clips folder or zip (relative to data_root or absolute); default: the layout's
     threads: int | None = None  # torch threads (None: bench.threads' policy)
+    steps: int | None = None  # step recipes (EVL / SignVLM): None: the recipe's
+    save_every: int | None = None  # step recipes: checkpoint and validation interval (None: the recipe's)
+    shots: int | None = None  # step recipes: few-shot training, this many seeded clips per class
+    train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
 
 
 @dataclass
@@ -107,7 +111,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     if split == "test":
         log(f"note: validating on {dataset.name}'s test split: the release has no val split (the official config "
             "reads a dev.pkl it does not publish); pass eval_split to choose")
-    train, val = _present(dataset, "train", log), _present(dataset, split, log)
+    train, val = training_samples(dataset, cfg.train_split, log), _present(dataset, split, log)
     clips = ClipReader(dataset, cfg.cache_frames)
     batches = BatchMaker(dataset, card, recipe, clips, table, cfg.device)
     output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
@@ -260,6 +264,11 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
             if progress:
                 progress(count, len(samples))
     return 100.0 * hits / max(1, len(samples))
+
+
+def training_samples(dataset, splits: str, log: Log) -> list:
+    """The present samples of one split or of several joined by ``+`` (SignVLM trains on train+val)."""
+    return [s for split in splits.split("+") for s in _present(dataset, split, log)]
 
 
 def _present(dataset, split: str, log: Log) -> list:

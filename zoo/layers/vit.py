@@ -26,6 +26,7 @@ class ViTPreset:
     patch: int
     input_size: int = 224
     mlp_factor: float = 4.0
+    residual_init: float = 1.0  # random init only: residual branches' output weights scaled (near-identity blocks)
 
     @property
     def grid(self) -> int:
@@ -136,6 +137,11 @@ class CLIPViT(nn.Module):
         self.blocks = nn.ModuleList(EncoderBlock(d, preset.heads, preset.mlp_factor) for _ in range(preset.layers))
         nn.init.normal_(self.cls_token, std=0.02)
         nn.init.normal_(self.pos_embed, std=0.02)
+        if preset.residual_init != 1.0:  # a random frozen ViT whose tokens keep their patches' content
+            with torch.no_grad():
+                for block in self.blocks:
+                    block.attn.out_proj.weight.mul_(preset.residual_init)
+                    block.mlp.fc2.weight.mul_(preset.residual_init)
 
     def forward(self, frames: torch.Tensor, taps: int = 4) -> list[dict[str, torch.Tensor]]:
         x = self.patch_embed(frames.to(self.patch_embed.proj.weight.dtype))  # fp16 when frozen in fp16

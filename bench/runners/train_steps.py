@@ -1,0 +1,166 @@
+"""``bench train`` for cards with a :class:`zoo.step_recipe.StepTrainRecipe` (EVL / SignVLM): step-based, resumable.
+
+Per step ``i`` (everything drawn from seeds of ``i``, so a resumed run takes the same batches and augmentations):
+the batch is the next ``batch_size`` training clips of a seeded permutation of the training set (a new one per
+pass), each clip a random strided window, normalised, one random resized crop to the card's size; cross-entropy;
+``batch_split`` chunks accumulate gradients; AdamW; the cosine schedule steps. Every ``save_every`` steps and at the
+end: ``last.safetensors`` (the model's trainable state, as the official checkpoints) with the optimiser state,
+top-1 of the card's ``1view`` protocol on the validation split, ``best.safetensors`` and ``best.pt`` in the
+official layout. Few-shot training (``shots``) keeps ``shots`` seeded clips per class.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.data import get_dataset
+from bench.data.augment import resized_crop, resized_crop_box
+from bench.data.views import strided_train_window
+from bench.io.atomic import atomic_open
+from bench.progress import Progress, no_progress
+from bench.runners.train_isolated import ClipReader, IsolatedTrainResult, _present, training_samples, validate
+from bench.threads import apply_threads
+
+
+def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTrainResult:
+    """Train ``cfg.model`` (an :class:`~bench.runners.train_isolated.IsolatedTrainConfig`) by its step recipe."""
+    import torch
+
+    from zoo.cards import get_card
+    from zoo.checkpoints import export_official, read_checkpoint, save_checkpoint, vocabulary_sha256
+    from zoo.loader import load_model
+
+    card = get_card(cfg.model)
+    recipe = card.training.for_dataset(cfg.dataset)
+    steps = cfg.steps or recipe.steps
+    batch_size, lr, seed = cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr, \
+        recipe.seed if cfg.seed is None else cfg.seed
+    progress = progress or no_progress
+    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
+    classes = dataset.classes()
+    torch.manual_seed(seed)
+    model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)
+    if cfg.backbone_weights:
+        for line in card.init_backbone(model, cfg.backbone_weights):
+            log(line)
+    elif card.init_backbone is not None and getattr(card, "separate_backbone", False):
+        log(f"note: no --backbone-weights: {card.name}'s frozen backbone stays randomly initialised")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metadata = {"card": card.name, "num_classes": len(classes), "vocabulary_sha256": vocabulary_sha256(classes),
+                "dataset": cfg.dataset, "variant": cfg.variant, "steps": steps}
+    history, done = _resume(out, model, optimizer, scheduler, read_checkpoint, log)
+    threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
+    log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
+    split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
+    train, val = training_samples(dataset, cfg.train_split, log), _present(dataset, split, log)
+    if cfg.shots:
+        train = few_shot(train, cfg.shots, seed)
+        log(f"few-shot: {cfg.shots} clips per class, {len(train)} in all (seed {seed})")
+    clips = ClipReader(dataset, cfg.cache_frames)
+    every = min(cfg.save_every or recipe.save_every, steps)
+    began, losses = time.perf_counter(), []
+    model.train()
+    for step in range(done, steps):
+        progress("train", step, steps)
+        batch = batch_at(train, step, batch_size, seed)
+        rng, nprng = random.Random(seed * 1_000_003 + step), np.random.default_rng([seed, step])
+        torch.manual_seed(seed * 1_000_003 + step)  # dropout: the same after a resume
+        video = torch.stack([_train_clip(dataset, card, clips, s, rng, nprng) for s in batch]).to(cfg.device)
+        labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=cfg.device)
+        optimizer.zero_grad()
+        chunk = -(-len(batch) // recipe.batch_split)
+        for i in range(0, len(batch), chunk):  # official batch_split: gradients of the chunks add up
+            loss = torch.nn.functional.cross_entropy(model(rgb=video[i:i + chunk])["logits"], labels[i:i + chunk])
+            (loss * (len(labels[i:i + chunk]) / len(batch))).backward()
+            losses.append(float(loss.detach()))
+        optimizer.step()
+        scheduler.step()
+        if (step + 1) % every == 0 or step + 1 == steps:
+            model.eval()
+            top1 = validate(model, dataset, val, card, clips, None, card.protocol.outputs[0], cfg.device, 8,
+                            lambda d, t: progress(split, d, t))
+            model.train()
+            entry = {"step": step + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
+                     f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
+                     "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
+            history.append(entry)
+            losses, began = [], time.perf_counter()
+            best = max(h[f"{split}_top1"] for h in history)
+            state = {k: v for k, v in model.state_dict().items()}
+            save_checkpoint(out / "last.safetensors", state, {**metadata, "step": step + 1, "top1": top1})
+            if top1 >= best:
+                save_checkpoint(out / "best.safetensors", state, {**metadata, "step": step + 1, "top1": top1})
+                export_official(out / "best.pt", state, card.checkpoint_key, step + 1, card.key_prefix)
+            torch.save({"step": step + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                       out / "last-optimizer.pt")
+            with atomic_open(out / "history.jsonl") as handle:
+                handle.writelines(json.dumps(h) + "\n" for h in history)
+            log(f"step {step + 1}/{steps}: loss {entry['loss']:.3f}, {split} top-1 {top1:.1f}% (best {best:.1f}%), "
+                f"{entry['seconds']} s")
+    progress("train", steps, steps)
+    best = max((h[f"{split}_top1"] for h in history), default=float("nan"))
+    return IsolatedTrainResult(out / "best.safetensors", out / "last.safetensors", out / "best.pt", history, best)
+
+
+def batch_at(train: list, step: int, batch_size: int, seed: int) -> list:
+    """The clips of ``step``: consecutive slices of seeded permutations of the training set, one per pass."""
+    chosen = []
+    for position in range(step * batch_size, (step + 1) * batch_size):
+        rounds, index = divmod(position, len(train))
+        order = np.random.default_rng([seed, 7, rounds]).permutation(len(train))
+        chosen.append(train[int(order[index])])
+    return chosen
+
+
+def few_shot(samples: list, shots: int, seed: int) -> list:
+    """``shots`` clips per class, drawn with ``seed`` (the official ``--n_shots`` is unseeded)."""
+    by_class: dict[int, list] = {}
+    for sample in samples:
+        by_class.setdefault(int(sample.label), []).append(sample)
+    rng = np.random.default_rng([seed, 11])
+    kept = [s for label in sorted(by_class) for s in
+            (by_class[label] if len(by_class[label]) <= shots else
+             [by_class[label][i] for i in sorted(rng.choice(len(by_class[label]), shots, replace=False))])]
+    return kept
+
+
+def _train_clip(dataset, card, clips: ClipReader, sample, rng: random.Random, nprng: np.random.Generator):
+    """One training clip ``[3, T, S, S]``: random strided window, ``/ 255``, normalised, random resized crop."""
+    import torch
+
+    protocol, spec = card.protocol, card.input
+    window = strided_train_window(dataset.frame_count(sample), protocol.frames, protocol.stride_for(dataset.name),
+                                  nprng)
+    (frames,) = clips(sample, [window])
+    video = torch.from_numpy(np.ascontiguousarray(frames)).float() / 255  # T, H, W, 3
+    mean, std = (torch.tensor(v) for v in spec.mean_std(dataset.name))
+    video = ((video - mean) / std).permute(3, 0, 1, 2)  # C, T, H, W as the official code
+    recipe = card.training.for_dataset(dataset.name)
+    box = resized_crop_box(video.shape[-2], video.shape[-1], recipe.crop_scale, recipe.crop_ratio, rng)
+    return resized_crop(video, box, spec.crop)
+
+
+def _resume(out: Path, model, optimizer, scheduler, read_checkpoint, log) -> tuple[list[dict], int]:
+    """Continue after the last saved step when ``out`` holds one (weights, optimiser, schedule, history)."""
+    import torch
+
+    last, state, history = out / "last.safetensors", out / "last-optimizer.pt", out / "history.jsonl"
+    if not (last.exists() and state.exists() and history.exists()):
+        return [], 0
+    model.load_state_dict(read_checkpoint(last).state_dict, strict=True)
+    saved = torch.load(state, map_location="cpu", weights_only=True)
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    entries = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
+    entries = [e for e in entries if e["step"] <= saved["step"]]
+    log(f"resuming after step {saved['step']} from {out}")
+    return entries, int(saved["step"])

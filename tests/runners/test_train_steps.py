@@ -1,0 +1,78 @@
+"""bench train for step recipes (EVL / SignVLM): the training window, batches by step, few-shot, exact resume."""
+
+import numpy as np
+import pytest
+import torch
+
+from bench.data.synthetic_isolated import make_dataset
+from bench.data.views import strided_train_window
+from bench.runners.train_isolated import IsolatedTrainConfig
+from bench.runners.train_steps import batch_at, few_shot, train_steps
+from zoo.checkpoints import read_checkpoint
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    dataset, _ = make_dataset(tmp_path_factory.mktemp("wlasl"), {"train": 2, "val": 1}, seed=5, signers=3)
+    return dataset
+
+
+@pytest.mark.parametrize("vlen, frames, stride, expected", [
+    (10, 4, 4, [0, 4, 8, 8]),  # span 13 >= 10: from 0, past the end the last chosen frame
+    (13, 4, 4, [0, 4, 8, 12]),  # span 13 >= 13: the same rule (the official test is >=)
+])
+def test_training_window_of_short_clips(vlen, frames, stride, expected):
+    assert strided_train_window(vlen, frames, stride, np.random.default_rng(0)).frame_indices().tolist() == expected
+
+
+def test_training_window_of_long_clips_starts_anywhere_admissible():
+    starts = {strided_train_window(20, 4, 4, np.random.default_rng(i)).indices[0] for i in range(200)}
+    assert starts == set(range(0, 8))  # span 13: starts 0 .. 20 - 13
+
+
+def test_batches_cover_every_clip_once_per_pass_and_do_not_depend_on_history():
+    train = list(range(10))
+    first_pass = [x for step in range(5) for x in batch_at(train, step, 2, seed=3)]
+    assert sorted(first_pass) == train
+    assert batch_at(train, 7, 4, seed=3) == batch_at(train, 7, 4, seed=3)  # a function of the step alone
+    assert batch_at(train, 7, 4, seed=3) != batch_at(train, 7, 4, seed=4)
+
+
+def test_few_shot_keeps_n_seeded_clips_per_class():
+    samples = [type("S", (), {"label": i % 3, "id": str(i)})() for i in range(30)]
+    kept = few_shot(samples, 2, seed=0)
+    assert [s.label for s in kept] == [0, 0, 1, 1, 2, 2]
+    assert [s.id for s in kept] == [s.id for s in few_shot(samples, 2, seed=0)]
+    assert [s.id for s in kept] != [s.id for s in few_shot(samples, 2, seed=1)]
+
+
+def config(release, out, steps, save_every):
+    return IsolatedTrainConfig("signvlm_tiny", "synthetic_wlasl", release.root, out, steps=steps, batch_size=4,
+                               save_every=save_every, cache_frames=True)
+
+
+def test_resumed_training_equals_uninterrupted(release, tmp_path):
+    seen = []
+    straight = train_steps(config(release, tmp_path / "a", 4, 2), log=lambda *_: None,
+                           progress=lambda *r: seen.append(r))
+    assert ("train", 0, 4) in seen and ("train", 4, 4) in seen
+    def killed_after_two(stage, done, total):
+        if (stage, done) == ("train", 2):
+            raise KeyboardInterrupt  # after the checkpoint of step 2
+
+    with pytest.raises(KeyboardInterrupt):
+        train_steps(config(release, tmp_path / "b", 4, 2), log=lambda *_: None, progress=killed_after_two)
+    messages = []
+    resumed = train_steps(config(release, tmp_path / "b", 4, 2), log=messages.append)
+    assert any("resuming after step 2" in m for m in messages)
+    a, b = read_checkpoint(straight.last).state_dict, read_checkpoint(resumed.last).state_dict
+    assert set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
+    assert [h["step"] for h in resumed.history] == [2, 4]
+    assert not any(k.startswith("backbone") for k in a)  # the frozen backbone is not in checkpoints
+
+
+def test_training_on_several_splits(release):
+    from bench.runners.train_isolated import training_samples
+
+    both = training_samples(release, "train+val", log=lambda *_: None)
+    assert len(both) == len(release.samples("train")) + len(release.samples("val"))

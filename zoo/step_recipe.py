@@ -1,0 +1,48 @@
+"""A step-based training recipe for video classifiers (EVL / SignVLM's ``main.py``), as data on a card.
+
+EVL trains for a number of optimiser steps, not epochs: AdamW over the trainable parameters (the frozen backbone
+is outside the module tree), a cosine schedule over all steps (``CosineAnnealingLR(T_max=num_steps)``, stepped
+after every step, no warm-up), cross-entropy, batches split into ``batch_split`` chunks whose gradients add up
+(``loss / batch_split``), autocast with the fp16 backbone on GPU, a checkpoint every ``save_every`` steps. Each
+training clip: a random strided window (``_random_sample_frame_idx``), ``/ 255``, normalised, one random resized
+crop of the whole clip (area ``crop_scale``, log-uniform ``crop_ratio``) resized to the card's crop; no flips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class StepTrainRecipe:
+    steps: int = 10000
+    batch_size: int = 16
+    batch_split: int = 1  # gradient accumulation: the batch in this many chunks (same update, less memory)
+    optimizer: str = "adamw"
+    lr: float = 4e-5
+    weight_decay: float = 0.05
+    scheduler: str = "cosine_steps"
+    crop_scale: tuple[float, float] = (0.08, 1.0)  # EVL's random_resized_crop defaults
+    crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)
+    auto_augment: str | None = "rand-m7-n4-mstd0.5-inc1"  # SignVLM's scripts; not yet applied by the harness
+    flip: bool = False  # the official mirror flag is never applied
+    save_every: int = 2500
+    seed: int = 0
+    dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def for_dataset(self, dataset: str) -> "StepTrainRecipe":
+        """The recipe with a dataset's script differences applied (steps, frames, stride)."""
+        changes = dict(self.dataset_overrides.get(dataset, {}))
+        return replace(self, **changes) if changes else self
+
+    def describe(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+SIGNVLM = StepTrainRecipe(
+    dataset_overrides={"lsa64": {"steps": 4000}},
+    notes=("SignVLM's scripts: ViT-L/14, decoder 4x1024, batch 16, AdamW 4e-5, wd 0.05, fp16; KArSL-502 24x8 "
+           "10k steps, WLASL-100 24x4 10k, LSA64 32x4 4k, AUTSL 24x4 10k.",
+           "RandAugment rand-m7-n4-mstd0.5-inc1 is in the official scripts; the harness does not apply it yet."))
