@@ -231,6 +231,8 @@ def train(
     train_split: str = typer.Option("train", help="isolated SLR: the training split, or several joined by '+' "
                                     "(train+val; KArSL/LSA64 folds: fold1_train)"),
     eval_split: str = typer.Option(None, help="isolated SLR: the validation split (default: val, else test)"),
+    init_matching: str = typer.Option(None, help="step recipes: start from another task's checkpoint (EVL's "
+                                      "Kinetics-400 file): every tensor whose name and shape fit; the rest named"),
 ) -> None:
     """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
     kept, resumable (an interrupted run continues after its last finished epoch when run again)."""
@@ -249,7 +251,7 @@ def train(
                                       device, seed, cache_frames=cache_frames, init=init,
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
-                                      eval_split=eval_split)
+                                      eval_split=eval_split, init_matching=init_matching)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
@@ -314,6 +316,38 @@ def export(
     path = export_official(out, ckpt.state_dict, card.checkpoint_key, epoch=int(ckpt.metadata.get("epoch", 0)),
                            key_prefix=card.key_prefix)
     console.print(f"{path}: {len(ckpt.state_dict)} tensors under {card.checkpoint_key!r} with the official key names")
+
+
+@app.command()
+def average(
+    sources: list[Path] = typer.Argument(..., help="checkpoint files, or folders (every .pth/.pt/.safetensors, sorted)"),
+    out: Path = typer.Option(..., help="the averaged checkpoint: .pth/.pt for official inputs, .safetensors for ours"),
+    model: str = typer.Option(None, help="the card (default: our checkpoints' metadata); tells where official files "
+                              "keep their weights"),
+) -> None:
+    """Average checkpoints' weights as SignVLM's avg_checkpoints.py (uniform mean, sorted order)."""
+    import torch
+
+    from zoo.averaging import average_checkpoints, checkpoint_files
+    from zoo.cards import get_card
+    from zoo.checkpoints import CheckpointError, save_checkpoint
+
+    try:
+        files = checkpoint_files(sources)
+        key = get_card(model).checkpoint_key if model else ("model", "model_state_dict", "model_state")
+        state, first = average_checkpoints(files, key)
+        if first.format == "official":
+            if out.suffix not in (".pth", ".pt"):
+                raise ValueError(f"{out}: official inputs give an official file: name it .pth or .pt")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            torch.save({key if isinstance(key, str) else "model": state}, out)
+        else:
+            if out.suffix != ".safetensors":
+                raise ValueError(f"{out}: our checkpoints give one of ours: name it .safetensors")
+            save_checkpoint(out, state, {**first.metadata, "averaged_from": [Path(f).name for f in files]})
+    except (CheckpointError, KeyError, ValueError) as err:
+        _fail(err)
+    console.print(f"{out}: the mean of {len(files)} checkpoints ({', '.join(Path(f).name for f in files)})")
 
 
 @app.command()

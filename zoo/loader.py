@@ -99,6 +99,30 @@ def _load_backbone(card: ModelCard, model: Any, backbone: str | None) -> list[st
     return card.init_backbone(model, backbone)
 
 
+def load_matching(model, uri: str, card: ModelCard, trust: bool = False) -> list[str]:
+    """Start ``model`` from another task's checkpoint (e.g. EVL's Kinetics-400 decoder for SignVLM): every tensor
+    whose name and shape fit is copied; the rest (another head, another frame count) are named, as the file spells
+    them, and stay as built."""
+    import torch
+
+    ckpt = read_checkpoint(uri, card.checkpoint_key, trust)
+    state = {k[len(card.key_prefix):] if card.key_prefix and k.startswith(card.key_prefix) else k: v
+             for k, v in ckpt.state_dict.items()}
+    own = model.state_dict()
+    fits = {k: v for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    if not fits:
+        raise CheckpointError(f"{uri}: no tensor fits {card.name} (names or shapes all differ)")
+    with torch.no_grad():
+        for key, value in fits.items():
+            own[key].copy_(value)
+    spell = lambda k: ckpt.file_keys.get(card.key_prefix + k, ckpt.file_keys.get(k, card.key_prefix + k))  # noqa: E731
+    skipped = [f"{spell(k)} {list(v.shape)}" for k, v in state.items() if k not in fits]
+    kept = [k for k in own if k not in fits]
+    return [f"{uri}: {len(fits)} of {len(own)} tensors loaded",
+            *(f"  not loaded (name or shape differs): {line}" for line in skipped),
+            *(f"  left as built: {k}" for k in kept)]
+
+
 def strip_prefix(state_dict: dict, prefix: str, source: str) -> dict:
     """Official keys without the card's prefix (e.g. NLA-SLR's ``recognition_network.``); others are an error."""
     outside = [k for k in state_dict if not k.startswith(prefix)]

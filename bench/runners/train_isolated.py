@@ -53,6 +53,7 @@ class IsolatedTrainConfig:
     steps: int | None = None  # step recipes (EVL / SignVLM): None: the recipe's
     save_every: int | None = None  # step recipes: checkpoint and validation interval (None: the recipe's)
     shots: int | None = None  # step recipes: few-shot training, this many seeded clips per class
+    init_matching: str | None = None  # step recipes: start from another task's checkpoint, every fitting tensor
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
 
 

@@ -5,6 +5,7 @@ the batch is the next ``batch_size`` training clips of a seeded permutation of t
 pass), each clip a random strided window, normalised, one random resized crop to the card's size; cross-entropy;
 ``batch_split`` chunks accumulate gradients; AdamW; the cosine schedule steps. Every ``save_every`` steps and at the
 end: ``last.safetensors`` (the model's trainable state, as the official checkpoints) with the optimiser state,
+``checkpoint-<step>.safetensors`` (kept, for ``bench average``),
 top-1 of the card's ``1view`` protocol on the validation split, ``best.safetensors`` and ``best.pt`` in the
 official layout. Few-shot training (``shots``) keeps ``shots`` seeded clips per class.
 """
@@ -45,6 +46,11 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     classes = dataset.classes()
     torch.manual_seed(seed)
     model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)
+    if cfg.init_matching:  # another task's weights (EVL's Kinetics-400 decoder): what fits, the rest named
+        from zoo.loader import load_matching
+
+        for line in load_matching(model, cfg.init_matching, card):
+            log(line)
     if cfg.backbone_weights:
         for line in card.init_backbone(model, cfg.backbone_weights):
             log(line)
@@ -97,6 +103,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
             best = max(h[f"{split}_top1"] for h in history)
             state = {k: v for k, v in model.state_dict().items()}
             save_checkpoint(out / "last.safetensors", state, {**metadata, "step": step + 1, "top1": top1})
+            # every saved step kept, as the official run folder: bench average takes them
+            save_checkpoint(out / f"checkpoint-{step + 1:06d}.safetensors", state, {**metadata, "step": step + 1})
             if top1 >= best:
                 save_checkpoint(out / "best.safetensors", state, {**metadata, "step": step + 1, "top1": top1})
                 export_official(out / "best.pt", state, card.checkpoint_key, step + 1, card.key_prefix)

@@ -76,3 +76,22 @@ def test_training_on_several_splits(release):
 
     both = training_samples(release, "train+val", log=lambda *_: None)
     assert len(both) == len(release.samples("train")) + len(release.samples("val"))
+
+
+def test_start_from_another_tasks_checkpoint(tmp_path):
+    """EVL's Kinetics-400 file for a sign model: the decoder fits, the 400-class head and another frame count do not."""
+    from zoo import get_card
+    from zoo.loader import load_matching
+
+    card = get_card("signvlm_tiny")
+    k400 = card.build(400, num_frames=16)
+    path = tmp_path / "k400.pth"
+    torch.save({"model": {"module." + k: v for k, v in k400.state_dict().items()}}, path)
+    model = card.build(12)
+    lines = load_matching(model, str(path), card)
+    skipped = [line for line in lines if "not loaded" in line]
+    assert any("module.proj.2.weight [400, 64]" in line for line in skipped)
+    assert any("module.decoder.temporal_pos_embed.0 [16, 64]" in line for line in skipped)
+    key = "decoder.decoder_layers.0.attn.q_proj.weight"
+    assert torch.equal(model.state_dict()[key], k400.state_dict()[key])
+    assert lines[0].startswith(f"{path}: ") and "tensors loaded" in lines[0]
