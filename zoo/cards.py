@@ -66,9 +66,16 @@ class IsolatedProtocol:
     stride: int = 1
     dataset_stride: Mapping[str, int] = field(default_factory=dict)  # per dataset (SignVLM's scripts differ)
 
+    dataset_head: Mapping[str, int] = field(default_factory=dict)  # per dataset: an official head wider than its classes
+
     def stride_for(self, dataset: str) -> int:
         """The sampling stride on ``dataset``."""
         return int(self.dataset_stride.get(dataset, self.stride))
+
+    def head_size(self, dataset: str, classes: int) -> int:
+        """Logits of the model on ``dataset``: its classes, or the official script's wider head (SignVLM on AUTSL:
+        256 for 226 classes; the extra logits stay in the softmax and in the top-k)."""
+        return int(self.dataset_head.get(dataset, classes))
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,8 @@ def _protocol(frames: int, stride: int, reported: str | None = "spatial3", **ext
 CARD = register_model(ModelCard(
     name="signvlm", paper=SIGNVLM_PAPER, url="https://doi.org/10.7717/peerj-cs.3112",
     code="https://github.com/Hamzah-Luqman/signVLM", build=build_signvlm, input=SIGNVLM_INPUT,
-    protocol=_protocol(24, 4, dataset_stride={"karsl502": 8}), training=SIGNVLM_RECIPE, notes=(
+    protocol=_protocol(24, 4, dataset_stride={"karsl502": 8}, dataset_head={"autsl": 256}), training=SIGNVLM_RECIPE,
+    notes=(
         FILE_NOTE, _backbone_note("ViT-L/14"),
         "No SignVLM checkpoint is published; its tables' numbers are not in a readable source here.",
         "Official test: one centred window of 24 frames at stride 4 (KArSL-502: 8), short side 224, 3 spatial crops, "

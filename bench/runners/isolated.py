@@ -83,7 +83,8 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
         raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "
                          "measure an untrained network on purpose)")
     precision = {"freeze_fp16": True} if cfg.fp16_backbone else {}
-    loaded = load_model(cfg.model, cfg.checkpoint, num_classes=len(classes), trust=cfg.trust_checkpoint,
+    head = card.protocol.head_size(cfg.dataset, len(classes))
+    loaded = load_model(cfg.model, cfg.checkpoint, num_classes=head, trust=cfg.trust_checkpoint,
                         backbone=cfg.backbone, **precision)
     model = loaded.model.to(cfg.device).eval()
     streams = tuple(getattr(model, "inputs", ("rgb",)))
@@ -139,6 +140,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     not_evaluated = {"missing": [i for i in integrity.missing_ids if i in {s.id for s in samples}],
                      "unreadable": sorted(({*integrity.unreadable_ids} | set(failed)) & {s.id for s in samples})}
     notes = ["RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network"] if cfg.random_weights else []
+    if head != len(classes):
+        notes.append(f"the official {head}-way head for {len(classes)} classes: the {head - len(classes)} extra logits "
+                     f"are in the softmax and can take top-k places (the official protocol)")
     if cfg.limit:
         notes.append(f"limited to the first {cfg.limit} samples of the split")
     if integrity.frame_count_mismatches:

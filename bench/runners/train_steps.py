@@ -45,7 +45,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
     classes = dataset.classes()
     torch.manual_seed(seed)
-    model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)
+    head = card.protocol.head_size(cfg.dataset, len(classes))  # SignVLM on AUTSL: 256 logits for 226 classes
+    model = load_model(cfg.model, cfg.init, num_classes=head, **cfg.variant).model.to(cfg.device)
     if cfg.init_matching:  # another task's weights (EVL's Kinetics-400 decoder): what fits, the rest named
         from zoo.loader import load_matching
 
@@ -61,7 +62,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    metadata = {"card": card.name, "num_classes": len(classes), "vocabulary_sha256": vocabulary_sha256(classes),
+    metadata = {"card": card.name, "num_classes": head, "vocabulary_sha256": vocabulary_sha256(classes),
                 "dataset": cfg.dataset, "variant": cfg.variant, "steps": steps}
     history, done = _resume(out, model, optimizer, scheduler, read_checkpoint, log)
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)

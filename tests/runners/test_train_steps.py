@@ -95,3 +95,25 @@ def test_start_from_another_tasks_checkpoint(tmp_path):
     key = "decoder.decoder_layers.0.attn.q_proj.weight"
     assert torch.equal(model.state_dict()[key], k400.state_dict()[key])
     assert lines[0].startswith(f"{path}: ") and "tensors loaded" in lines[0]
+
+
+def test_an_official_head_wider_than_the_classes(release, tmp_path, monkeypatch):
+    """SignVLM on AUTSL: 256 logits for 226 classes; the extra logits stay in the softmax and the top-k, noted."""
+    import dataclasses
+
+    import zoo.cards
+    import zoo.loader
+    from bench.runners.isolated import IsolatedEval, evaluate_isolated
+
+    tiny = zoo.cards.get_card("signvlm_tiny")
+    wide = dataclasses.replace(tiny, protocol=dataclasses.replace(tiny.protocol,
+                                                                  dataset_head={"synthetic_wlasl": 16}))
+    monkeypatch.setattr(zoo.cards, "get_card", lambda name: wide if name == "signvlm_tiny" else tiny)
+    monkeypatch.setattr(zoo.loader, "get_card", zoo.cards.get_card)
+    assert wide.protocol.head_size("synthetic_wlasl", 12) == 16 and wide.protocol.head_size("autsl", 226) == 226
+    result = evaluate_isolated(IsolatedEval("signvlm_tiny", "synthetic_wlasl", "val", release.root, results_dir=tmp_path,
+                                            random_weights=True, views=("1view",)))
+    assert any("16-way head for 12 classes" in note for note in result.notes)
+    rows = [__import__("json").loads(line) for line in open(result.run_dir / "scores.jsonl")]
+    ranked = [c for r in rows for c, _ in r["top"]["1view/logits"]]
+    assert max(ranked) < 16 and any(c >= 12 for c in ranked)  # the extra logits compete for the top-k
