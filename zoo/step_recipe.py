@@ -28,6 +28,7 @@ class StepTrainRecipe:
     auto_augment: str | None = "rand-m7-n4-mstd0.5-inc1"  # SignVLM's scripts; not yet applied by the harness
     flip: bool = False  # the official mirror flag is never applied
     save_every: int = 2500
+    gpu_fp16: bool = True  # on GPU, as officially: autocast, a loss scaler and the fp16 frozen backbone (freeze_fp16)
     seed: int = 0
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()

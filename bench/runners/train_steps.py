@@ -46,7 +46,9 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     classes = dataset.classes()
     torch.manual_seed(seed)
     head = card.protocol.head_size(cfg.dataset, len(classes))  # SignVLM on AUTSL: 256 logits for 226 classes
-    model = load_model(cfg.model, cfg.init, num_classes=head, **cfg.variant).model.to(cfg.device)
+    amp = recipe.gpu_fp16 and cfg.device.startswith("cuda")  # the official fp16 run; CPU trains in fp32
+    variant = {**cfg.variant, **({"freeze_fp16": True} if amp else {})}
+    model = load_model(cfg.model, cfg.init, num_classes=head, **variant).model.to(cfg.device)
     if cfg.init_matching:  # another task's weights (EVL's Kinetics-400 decoder): what fits, the rest named
         from zoo.loader import load_matching
 
@@ -64,7 +66,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     out.mkdir(parents=True, exist_ok=True)
     metadata = {"card": card.name, "num_classes": head, "vocabulary_sha256": vocabulary_sha256(classes),
                 "dataset": cfg.dataset, "variant": cfg.variant, "steps": steps}
-    history, done = _resume(out, model, optimizer, scheduler, read_checkpoint, log)
+    scaler = torch.amp.GradScaler(enabled=amp)
+    history, done = _resume(out, model, optimizer, scheduler, scaler, read_checkpoint, log)
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
     log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
     split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
@@ -86,10 +89,13 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         optimizer.zero_grad()
         chunk = -(-len(batch) // recipe.batch_split)
         for i in range(0, len(batch), chunk):  # official batch_split: gradients of the chunks add up
-            loss = torch.nn.functional.cross_entropy(model(rgb=video[i:i + chunk])["logits"], labels[i:i + chunk])
-            (loss * (len(labels[i:i + chunk]) / len(batch))).backward()
+            with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
+                logits = model(rgb=video[i:i + chunk])["logits"]
+                loss = torch.nn.functional.cross_entropy(logits, labels[i:i + chunk])
+            scaler.scale(loss * (len(labels[i:i + chunk]) / len(batch))).backward()
             losses.append(float(loss.detach()))
-        optimizer.step()
+        scaler.step(optimizer)
+        scaler.update()
         scheduler.step()
         if (step + 1) % every == 0 or step + 1 == steps:
             model.eval()
@@ -109,8 +115,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
             if top1 >= best:
                 save_checkpoint(out / "best.safetensors", state, {**metadata, "step": step + 1, "top1": top1})
                 export_official(out / "best.pt", state, card.checkpoint_key, step + 1, card.key_prefix)
-            torch.save({"step": step + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-                       out / "last-optimizer.pt")
+            torch.save({"step": step + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                        "scaler": scaler.state_dict()}, out / "last-optimizer.pt")
             with atomic_open(out / "history.jsonl") as handle:
                 handle.writelines(json.dumps(h) + "\n" for h in history)
             log(f"step {step + 1}/{steps}: loss {entry['loss']:.3f}, {split} top-1 {top1:.1f}% (best {best:.1f}%), "
@@ -158,8 +164,9 @@ def _train_clip(dataset, card, clips: ClipReader, sample, rng: random.Random, np
     return resized_crop(video, box, spec.crop)
 
 
-def _resume(out: Path, model, optimizer, scheduler, read_checkpoint, log) -> tuple[list[dict], int]:
-    """Continue after the last saved step when ``out`` holds one (weights, optimiser, schedule, history)."""
+def _resume(out: Path, model, optimizer, scheduler, scaler, read_checkpoint, log) -> tuple[list[dict], int]:
+    """Continue after the last saved step when ``out`` holds one (weights, optimiser, schedule, loss scaler,
+    history)."""
     import torch
 
     last, state, history = out / "last.safetensors", out / "last-optimizer.pt", out / "history.jsonl"
@@ -169,6 +176,8 @@ def _resume(out: Path, model, optimizer, scheduler, read_checkpoint, log) -> tup
     saved = torch.load(state, map_location="cpu", weights_only=True)
     optimizer.load_state_dict(saved["optimizer"])
     scheduler.load_state_dict(saved["scheduler"])
+    if saved.get("scaler"):
+        scaler.load_state_dict(saved["scaler"])
     entries = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
     entries = [e for e in entries if e["step"] <= saved["step"]]
     log(f"resuming after step {saved['step']} from {out}")
