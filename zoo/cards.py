@@ -131,7 +131,9 @@ class ModelCard:
     build: Callable[..., Any]
     input: InputSpec = field(default_factory=InputSpec)
     protocol: EvalProtocol | IsolatedProtocol = field(default_factory=EvalProtocol)
-    training: TrainRecipe = field(default_factory=TrainRecipe)
+    # TrainRecipe (continuous), nla_slr_recipes.IsolatedTrainRecipe or step_recipe.StepTrainRecipe: the type picks
+    # the training loop (bench.api.train)
+    training: Any = field(default_factory=TrainRecipe)
     temporal_layout: tuple[str, ...] = ("K5", "P2", "K5", "P2")  # temporal conv kernels ("K5") and pools ("P2")
     checkpoints: tuple[CheckpointSource, ...] = ()
     checkpoint_key: str = "model_state_dict"  # where official files keep the weights
