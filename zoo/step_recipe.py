@@ -5,7 +5,8 @@ is outside the module tree), a cosine schedule over all steps (``CosineAnnealing
 after every step, no warm-up), cross-entropy, batches split into ``batch_split`` chunks whose gradients add up
 (``loss / batch_split``), autocast with the fp16 backbone on GPU, a checkpoint every ``save_every`` steps. Each
 training clip: a random strided window (``_random_sample_frame_idx``), ``/ 255``, normalised, one random resized
-crop of the whole clip (area ``crop_scale``, log-uniform ``crop_ratio``) resized to the card's crop; no flips.
+crop of the whole clip (area ``crop_scale``, log-uniform ``crop_ratio``) resized to the card's crop; no flips;
+RandAugment before the normalisation when ``auto_augment`` names one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class StepTrainRecipe:
     scheduler: str = "cosine_steps"
     crop_scale: tuple[float, float] = (0.08, 1.0)  # EVL's random_resized_crop defaults
     crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)
-    auto_augment: str | None = "rand-m7-n4-mstd0.5-inc1"  # SignVLM's scripts; not yet applied by the harness
+    auto_augment: str | None = "rand-m7-n4-mstd0.5-inc1"  # SignVLM's scripts (bench.data.rand_augment)
     flip: bool = False  # the official mirror flag is never applied
     save_every: int = 2500
     gpu_fp16: bool = True  # on GPU, as officially: autocast, a loss scaler and the fp16 frozen backbone (freeze_fp16)
@@ -46,4 +47,5 @@ SIGNVLM = StepTrainRecipe(
     dataset_overrides={"lsa64": {"steps": 4000}},
     notes=("SignVLM's scripts: ViT-L/14, decoder 4x1024, batch 16, AdamW 4e-5, wd 0.05, fp16; KArSL-502 24x8 "
            "10k steps, WLASL-100 24x4 10k, LSA64 32x4 4k, AUTSL 24x4 10k.",
-           "RandAugment rand-m7-n4-mstd0.5-inc1 is in the official scripts; the harness does not apply it yet."))
+           "RandAugment rand-m7-n4-mstd0.5-inc1 as the official scripts (bicubic, EVL's default); its draws come "
+           "from the step's seeded generators, so they are not the official run's random stream."))

@@ -2,7 +2,8 @@
 
 Per step ``i`` (everything drawn from seeds of ``i``, so a resumed run takes the same batches and augmentations):
 the batch is the next ``batch_size`` training clips of a seeded permutation of the training set (a new one per
-pass), each clip a random strided window, normalised, one random resized crop to the card's size; cross-entropy;
+pass), each clip a random strided window, the recipe's RandAugment (one draw per clip), normalised, one random
+resized crop to the card's size; cross-entropy;
 ``batch_split`` chunks accumulate gradients; AdamW; the cosine schedule steps. Every ``save_every`` steps and at the
 end: ``last.safetensors`` (the model's trainable state, as the official checkpoints) with the optimiser state,
 ``checkpoint-<step>.safetensors`` (kept, for ``bench average``),
@@ -21,6 +22,7 @@ import numpy as np
 
 from bench.data import get_dataset
 from bench.data.augment import resized_crop, resized_crop_box
+from bench.data.rand_augment import parse_rand_augment, rand_augment_clip
 from bench.data.views import strided_train_window
 from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
@@ -156,10 +158,12 @@ def _train_clip(dataset, card, clips: ClipReader, sample, rng: random.Random, np
     window = strided_train_window(dataset.frame_count(sample), protocol.frames, protocol.stride_for(dataset.name),
                                   nprng)
     (frames,) = clips(sample, [window])
+    recipe = card.training.for_dataset(dataset.name)
+    if recipe.auto_augment:  # before normalising, one draw for the whole clip, as the official dataset
+        frames = rand_augment_clip(np.ascontiguousarray(frames), parse_rand_augment(recipe.auto_augment), rng, nprng)
     video = torch.from_numpy(np.ascontiguousarray(frames)).float() / 255  # T, H, W, 3
     mean, std = (torch.tensor(v) for v in spec.mean_std(dataset.name))
     video = ((video - mean) / std).permute(3, 0, 1, 2)  # C, T, H, W as the official code
-    recipe = card.training.for_dataset(dataset.name)
     box = resized_crop_box(video.shape[-2], video.shape[-1], recipe.crop_scale, recipe.crop_ratio, rng)
     return resized_crop(video, box, spec.crop)
 

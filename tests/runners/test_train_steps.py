@@ -117,3 +117,24 @@ def test_an_official_head_wider_than_the_classes(release, tmp_path, monkeypatch)
     rows = [__import__("json").loads(line) for line in open(result.run_dir / "scores.jsonl")]
     ranked = [c for r in rows for c, _ in r["top"]["1view/logits"]]
     assert max(ranked) < 16 and any(c >= 12 for c in ranked)  # the extra logits compete for the top-k
+
+
+def test_rand_augment_is_applied_per_clip_and_reproducible(release):
+    """The recipe's RandAugment changes the training clip; the same step gives the same clip."""
+    import dataclasses
+    import random
+
+    from bench.runners.train_isolated import ClipReader
+    from bench.runners.train_steps import _train_clip
+    from zoo import get_card
+
+    tiny = get_card("signvlm_tiny")
+    augmented = dataclasses.replace(tiny, training=dataclasses.replace(tiny.training,
+                                                                       auto_augment="rand-m9-n4-mstd0.5-inc1"))
+    clips, sample = ClipReader(release, True), release.samples("train")[0]
+
+    def clip(card, seed):
+        return _train_clip(release, card, clips, sample, random.Random(seed), np.random.default_rng(seed))
+
+    assert torch.equal(clip(augmented, 3), clip(augmented, 3))
+    assert any(not torch.equal(clip(augmented, s), clip(tiny, s)) for s in range(5))
