@@ -129,6 +129,22 @@ def checked_weights(model: nn.Module, want_sha256, suite: str, case: str) -> nn.
     return model
 
 
+def load_golden(path) -> dict[str, np.ndarray]:
+    """A fixture's arrays."""
+    with np.load(path) as data:
+        return dict(data)
+
+
+def assert_classifier_matches(got: dict[str, np.ndarray], golden: dict[str, np.ndarray], case: str) -> None:
+    """Every stored output of ``case`` (``{case}__{output}``) within the tolerance, with the same top-1 classes."""
+    names = sorted(k[len(case) + 2:] for k in golden if k.startswith(f"{case}__") and not k.endswith("sha256"))
+    assert sorted(got) == names, f"{case}: outputs {sorted(got)}, golden {names}"
+    assert_within_tolerance(got, {name: golden[f"{case}__{name}"] for name in names}, case)
+    for name in names:
+        np.testing.assert_array_equal(got[name].argmax(-1), golden[f"{case}__{name}"].argmax(-1),
+                                      err_msg=f"{case} {name}: top-1 differs")
+
+
 def relative_difference(got: np.ndarray, want: np.ndarray) -> float:
     """max |got - want| / max |want|: rounding noise scales with the largest magnitude of an output."""
     return float(np.abs(got.astype(np.float64) - want).max() / np.abs(want).max())

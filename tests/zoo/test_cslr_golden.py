@@ -22,7 +22,7 @@ import torch.nn as nn
 from bench.data.video import pad_batch
 from bench.decoding import greedy_decode
 from golden import (SeededFill, assert_well_conditioned, assert_within_tolerance, checked_inputs, checked_weights,
-                    fill_model_, one_thread, perturbation_response)
+                    fill_model_, load_golden, one_thread, perturbation_response)
 from zoo import get_card
 from zoo.corrnet import Correlation, CorrelationResNet18
 from zoo.layers.temporal import NormLinear
@@ -86,8 +86,7 @@ def ranked(out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, np.ndarray]:
-    with np.load(GOLDEN) as data:
-        return dict(data)
+    return load_golden(GOLDEN)
 
 
 @pytest.fixture(scope="module")

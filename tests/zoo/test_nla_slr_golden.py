@@ -18,8 +18,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from golden import (assert_well_conditioned, assert_within_tolerance, checked_inputs, checked_weights, fill_model_,
-                    one_thread, perturbation_response, SeededFill)
+from golden import (SeededFill, assert_classifier_matches, assert_well_conditioned, checked_inputs, checked_weights,
+                    fill_model_, load_golden, one_thread, perturbation_response)
 from zoo import get_card
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "nla_slr_golden.npz"
@@ -67,8 +67,7 @@ def ranked(out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, np.ndarray]:
-    with np.load(GOLDEN) as data:
-        return dict(data)
+    return load_golden(GOLDEN)
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +78,7 @@ def inputs(golden) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_outputs(case, golden, inputs):
     model = checked_weights(build(case), golden[f"{case}__weights_sha256"], "nla_slr", case)
-    got = run(model, inputs)
-    names = sorted(k[len(case) + 2:] for k in golden if k.startswith(f"{case}__") and not k.endswith("sha256"))
-    assert sorted(got) == names, f"{case}: outputs {sorted(got)}, golden {names}"
-    assert_within_tolerance(got, {name: golden[f"{case}__{name}"] for name in names}, case)
-    for name in names:
-        np.testing.assert_array_equal(got[name].argmax(-1), golden[f"{case}__{name}"].argmax(-1),
-                                      err_msg=f"{case} {name}: top-1 differs")
+    assert_classifier_matches(run(model, inputs), golden, case)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
