@@ -27,6 +27,7 @@ from bench.data.views import strided_train_window
 from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
 from bench.runners.train_isolated import ClipReader, IsolatedTrainResult, _present, training_samples, validate
+from bench.runners.training import resume_run
 from bench.threads import apply_threads
 
 
@@ -69,7 +70,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     metadata = {"card": card.name, "num_classes": head, "vocabulary_sha256": vocabulary_sha256(classes),
                 "dataset": cfg.dataset, "variant": cfg.variant, "steps": steps}
     scaler = torch.amp.GradScaler(enabled=amp)
-    history, done = _resume(out, model, optimizer, scheduler, scaler, read_checkpoint, log)
+    history, done = resume_run(out, model, optimizer, scheduler, read_checkpoint, log, unit="step", scaler=scaler)
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
     log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
     split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
@@ -166,23 +167,3 @@ def _train_clip(dataset, card, clips: ClipReader, sample, rng: random.Random, np
     video = ((video - mean) / std).permute(3, 0, 1, 2)  # C, T, H, W as the official code
     box = resized_crop_box(video.shape[-2], video.shape[-1], recipe.crop_scale, recipe.crop_ratio, rng)
     return resized_crop(video, box, spec.crop)
-
-
-def _resume(out: Path, model, optimizer, scheduler, scaler, read_checkpoint, log) -> tuple[list[dict], int]:
-    """Continue after the last saved step when ``out`` holds one (weights, optimiser, schedule, loss scaler,
-    history)."""
-    import torch
-
-    last, state, history = out / "last.safetensors", out / "last-optimizer.pt", out / "history.jsonl"
-    if not (last.exists() and state.exists() and history.exists()):
-        return [], 0
-    model.load_state_dict(read_checkpoint(last).state_dict, strict=True)
-    saved = torch.load(state, map_location="cpu", weights_only=True)
-    optimizer.load_state_dict(saved["optimizer"])
-    scheduler.load_state_dict(saved["scheduler"])
-    if saved.get("scaler"):
-        scaler.load_state_dict(saved["scaler"])
-    entries = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
-    entries = [e for e in entries if e["step"] <= saved["step"]]
-    log(f"resuming after step {saved['step']} from {out}")
-    return entries, int(saved["step"])

@@ -174,8 +174,10 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
     return TrainResult(out / "best.safetensors", out / "last.safetensors", history, best)
 
 
-def resume_run(out: Path, model, optimizer, scheduler, read_checkpoint, log: Log) -> tuple[list[dict], int]:
-    """Continue after the last finished epoch when ``out`` holds one (weights, optimizer, scheduler, history)."""
+def resume_run(out: Path, model, optimizer, scheduler, read_checkpoint, log: Log, unit: str = "epoch",
+               scaler=None) -> tuple[list[dict], int]:
+    """Continue after the last finished ``unit`` (epoch, or step for step recipes) when ``out`` holds one (weights,
+    optimiser, scheduler, loss scaler, history); returns the history so far and how many units are done."""
     import torch
 
     last, state, history = out / "last.safetensors", out / "last-optimizer.pt", out / "history.jsonl"
@@ -185,8 +187,11 @@ def resume_run(out: Path, model, optimizer, scheduler, read_checkpoint, log: Log
     saved = torch.load(state, map_location="cpu", weights_only=True)
     optimizer.load_state_dict(saved["optimizer"])
     scheduler.load_state_dict(saved["scheduler"])
-    entries = [json.loads(line) for line in history.read_text().splitlines() if line.strip()][: saved["epoch"]]
-    log(f"resuming after epoch {saved['epoch']} from {out}")
-    return entries, int(saved["epoch"])
+    if scaler is not None and saved.get("scaler"):
+        scaler.load_state_dict(saved["scaler"])
+    entries = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
+    entries = [e for e in entries if e[unit] <= saved[unit]]  # entries written after the saved state are redone
+    log(f"resuming after {unit} {saved[unit]} from {out}")
+    return entries, int(saved[unit])
 
 
