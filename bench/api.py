@@ -113,3 +113,49 @@ def _isolated_demo(out: Path, seed: int, epochs: int | None, log, threads: int |
     evaluation = evaluate_isolated(IsolatedEval("s3d_rgb_tiny", "synthetic_wlasl", "test", root, str(training.best),
                                                 results_dir=out / "results", restart=True, threads=threads), progress)
     return training, evaluation
+
+
+def datasets() -> list[dict]:
+    """The registered datasets as plain data: name, task, splits, classes (None where only the data says: the
+    vocabulary is built from the annotation), whether a class count includes a CTC blank, and the expected layout."""
+    from bench.data import DATASETS
+
+    rows = []
+    for name in DATASETS.names():
+        cls = DATASETS.get(name)
+        continuous = cls.task == "continuous"
+        known = getattr(cls, "num_glosses" if continuous else "num_classes", 0)
+        rows.append({"name": name, "task": cls.task, "splits": list(cls.splits), "classes": known or None,
+                     "plus_blank": continuous, "layout": cls.layout})
+    return rows
+
+
+def check_dataset(name: str, data_root: str | Path, splits: Iterable[str] | None = None,
+                  deep: bool = False) -> dict:
+    """The integrity report of each split (default: every split) of the release under ``data_root``, without a
+    model: ``{split: IntegrityReport}`` (isolated datasets give :class:`bench.data.isolated.IsolatedIntegrity`).
+    ``deep`` decodes every frame instead of the first frame or the container header. Raises ``KeyError`` for an
+    unknown dataset and ``DatasetError`` (naming the path and the expected layout) for a wrong root."""
+    import warnings
+
+    from bench.data import get_dataset
+    from bench.data.cslr import DatasetError
+
+    cls = get_dataset(name)
+    root = Path(data_root)
+    if not root.is_dir():
+        raise DatasetError(f"{name}: the data root {root} is not a folder; expected {cls.layout} under it")
+    dataset = cls(root)
+    with warnings.catch_warnings():  # seq_len mismatches are in the isolated reports; no second copy on stderr
+        warnings.simplefilter("ignore")
+        return {split: dataset.integrity(split, deep=deep) for split in (list(splits or []) or dataset.splits)}
+
+
+def integrity_fields(report) -> dict:
+    """An integrity report (either task's) as plain data: counts, missing/unreadable ids and, where the report has
+    them, the layout read, reasons, seq_len mismatches and classes without a present sample; no present ids."""
+    from dataclasses import asdict
+
+    fields = {k: v for k, v in asdict(report).items() if k != "present_ids"}
+    return {**fields, "present": report.present, "missing": report.missing, "unreadable": report.unreadable,
+            "ok": report.present == report.nominal}

@@ -350,6 +350,88 @@ def average(
     console.print(f"{out}: the mean of {len(files)} checkpoints ({', '.join(Path(f).name for f in files)})")
 
 
+datasets_app = typer.Typer(help="The registered datasets, and an integrity check of a release on disk.")
+app.add_typer(datasets_app, name="datasets")
+
+
+@datasets_app.callback(invoke_without_command=True)
+def datasets(ctx: typer.Context) -> None:
+    """List the registered datasets: task, splits, classes and the expected layout under --data-root."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    table = Table(title="Registered datasets (bench datasets check NAME --data-root DIR checks a release)")
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("task", no_wrap=True)
+    table.add_column("splits", overflow="fold", max_width=28)
+    table.add_column("classes", overflow="fold", max_width=20)
+    table.add_column("layout under --data-root", overflow="fold")  # long paths wrap; nothing is cut
+    for row in api.datasets():
+        classes = "from the data" if row["classes"] is None else str(row["classes"])
+        if row["plus_blank"]:
+            classes += " glosses + blank"
+        table.add_row(escape(row["name"]), row["task"], ", ".join(row["splits"]), classes, escape(row["layout"]))
+    console.print(table)
+
+
+@datasets_app.command("check")
+def datasets_check(
+    name: str = typer.Argument(..., help="registered dataset (bench datasets lists them)"),
+    data_root: Path = typer.Option(..., help="the dataset release folder"),
+    split: list[str] = typer.Option(None, "--split", help="check only this split (repeatable; default: every split)"),
+    deep: bool = typer.Option(False, help="decode every frame (slow) instead of the first frame or the video header"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object per split, one per line"),
+    show: int = typer.Option(5, help="how many missing / unreadable ids to show per split"),
+) -> None:
+    """Integrity of a release without a model: per split the nominal samples and how many are present, missing
+    (no frames / no clip) or unreadable, with the first ids. Exit 0 when every nominal sample is present and
+    readable, 1 when some are missing or unreadable, 2 on errors (unknown dataset, wrong root)."""
+    from bench.data.cslr import DatasetError
+
+    try:
+        reports = api.check_dataset(name, data_root, split or None, deep=deep)
+    except (KeyError, DatasetError, OSError) as err:
+        _fail(err.args[0] if isinstance(err, KeyError) else err)
+    rows = [api.integrity_fields(report) for report in reports.values()]
+    for row in rows:
+        if as_json:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            _print_integrity(row, show)
+    if not all(row["ok"] for row in rows):
+        raise typer.Exit(code=1)
+
+
+def _print_integrity(row: dict, show: int) -> None:
+    """One split's counts, then the first missing / unreadable ids with why, the layout read and mismatches."""
+    status = "[green]ok[/]" if row["ok"] else "[bold red]incomplete[/]"
+    console.print(f"[bold]{escape(row['dataset'])} {escape(row['split'])}[/]: {row['nominal']} nominal, "
+                  f"{row['present']} present, {row['missing']} missing, {row['unreadable']} unreadable  {status}",
+                  highlight=False)
+    if "layout" in row:
+        sources = ", ".join(f"{k} {v}" for k, v in row.get("sources", {}).items())
+        console.print(f"  layout read: {row['layout']} ({escape(sources)})", highlight=False, soft_wrap=True)
+    problems = row.get("problems", {})
+    for kind in ("missing", "unreadable"):
+        ids = row[f"{kind}_ids"]
+        if ids:
+            more = f" (first {show} of {len(ids)})" if len(ids) > show else ""
+            console.print(f"  {kind}{more}:", highlight=False)
+            for sample_id in ids[:show]:
+                why = f": {problems[sample_id]}" if sample_id in problems else ""
+                console.print(f"    {escape(sample_id)}{escape(why)}", highlight=False, soft_wrap=True)
+    mismatches = row.get("frame_count_mismatches", {})
+    if mismatches:
+        shown = ", ".join(f"{i}: {m['seq_len']} vs {m['stored']}" for i, m in list(mismatches.items())[:show])
+        console.print(f"  seq_len differs from the stored frames for {len(mismatches)} clips ({escape(shown)}); "
+                      "seq_len is used, as the official code", highlight=False, soft_wrap=True)
+    empty = row.get("classes_without_samples", [])
+    if empty:
+        console.print(f"  {len(empty)} classes without a present sample: {escape(', '.join(empty[:show]))}"
+                      f"{', ...' if len(empty) > show else ''}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 def models() -> None:
     """List the registered models."""

@@ -34,6 +34,7 @@ class CslDaily(CslrDataset):
     """CSL-Daily: 2000 glosses + blank; train 18401, dev 1077, test 1176 samples (official runs: 1076, 1175)."""
 
     name = "csl_daily"
+    num_glosses = 2000
     splits = ("train", "dev", "test")
     layout = ("video_map.txt (index|name|length|gloss|char|word|postag) and split_1.txt (name|split) in the "
               "annotation folder, frames at <root>/<name>/*.jpg")
@@ -91,6 +92,7 @@ class Csl(CslrDataset):
     """CSL continuous (100 sentences, split as the CSLR repos do): 179 glosses + blank; train 20000, dev 5000."""
 
     name = "csl"
+    num_glosses = 179
     splits = ("train", "dev")
     layout = ("{train,dev}.txt (<original path>|<glosses>) in the annotation folder and frames at "
               "<root>/features/fullFrame-256x256px/<videoNNN>/*.jpg")

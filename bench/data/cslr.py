@@ -83,6 +83,7 @@ class CslrDataset:
     name: ClassVar[str] = ""
     splits: ClassVar[tuple[str, ...]] = ()
     layout: ClassVar[str] = ""  # the expected files, quoted in error messages
+    num_glosses: ClassVar[int] = 0  # the release's vocabulary size without the blank (0: known only from the data)
     default_signer: ClassVar[str] = "unknown"
     # the official loaders iterate len(info) - 1 samples; only info dicts without a 'prefix' key lose a sample
     official_skips_last: ClassVar[bool] = False

@@ -291,15 +291,16 @@ class IslrDataset:
         return [pad_edges(frames[[position[int(i)] for i in v.indices]], v.pad) for v in views]
 
     # -- integrity ----------------------------------------------------------------------------------------
-    def integrity(self, split: str) -> IsolatedIntegrity:
+    def integrity(self, split: str, deep: bool = False) -> IsolatedIntegrity:
         """Which samples of ``split`` are on disk and readable: opens each container (or the first image) and
-        checks its frame count, without decoding whole videos; lists the classes left without a present sample."""
+        checks its frame count, without decoding whole videos (``deep``: decodes every frame the official loader
+        reads); lists the classes left without a present sample."""
         samples = self.samples(split)
         report = IsolatedIntegrity(self.name, split, len(samples), layout=self.layout_read,
                                    sources={"annotation": str(self._annotation_source(split)),
                                             "videos": str(resolve(self.root, self.videos))})
         for sample in samples:
-            problem, missing, stored = self._check(sample)
+            problem, missing, stored = self._check(sample, deep)
             if problem is None:
                 report.present_ids.append(sample.id)
                 if sample.annotated_frames is not None and stored != sample.annotated_frames:
@@ -312,7 +313,7 @@ class IslrDataset:
             warnings.warn(f"{self.name} {split}: {report.mismatch_line()}", stacklevel=2)
         return report
 
-    def _check(self, sample: IslrSample) -> tuple[str | None, bool, int | None]:
+    def _check(self, sample: IslrSample, deep: bool = False) -> tuple[str | None, bool, int | None]:
         """(why the sample is missing or unreadable, or None; whether missing; its stored frame count)."""
         path = self.video_path(sample)
         if isinstance(path, ZipMember) and bad_archive(path.archive):
@@ -329,7 +330,9 @@ class IslrDataset:
                 return str(error), False, None
         try:
             stored = self.stored_frame_count(sample)
-            self.frame_count(sample)
+            count = self.frame_count(sample)
+            if deep:
+                self.read_frames(sample, np.arange(count))
         except DatasetError as error:
             return str(error), False, None
         return None, False, stored

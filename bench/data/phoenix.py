@@ -62,6 +62,7 @@ class Phoenix2014(_PhoenixRelease):
     """RWTH-PHOENIX-Weather 2014 (multisigner): 1295 glosses + blank; train 5671, dev 540, test 629 samples."""
 
     name = "phoenix2014"
+    num_glosses = 1295
     layout = ("phoenix-2014-multisigner/annotations/manual/{train,dev,test}.corpus.csv (id|folder|signer|annotation) "
               "and features/fullFrame-256x256px/{split}/<id>/1/*.png")
     columns = ("id", "folder", "signer", "annotation")
@@ -108,6 +109,7 @@ class Phoenix2014T(_PhoenixRelease):
     """RWTH-PHOENIX-Weather 2014 T: 1115 glosses + blank; train 7096, dev 519, test 642 samples."""
 
     name = "phoenix2014t"
+    num_glosses = 1115
     layout = ("PHOENIX-2014-T/annotations/manual/PHOENIX-2014-T.{train,dev,test}.corpus.csv "
               "(name|video|start|end|speaker|orth|translation) and features/fullFrame-256x256px/{split}/<name>/*.png")
     columns = ("name", "video", "start", "end", "speaker", "orth", "translation")

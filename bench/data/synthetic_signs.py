@@ -113,6 +113,7 @@ class SyntheticPhoenix2014(Phoenix2014):
     """A synthetic release in PHOENIX-2014's layout, read by the PHOENIX-2014 reader under its own name."""
 
     name = "synthetic_phoenix2014"
+    num_glosses = 0  # the glosses its sentences happen to use
 
 
 def make_dataset(root: str | Path, sizes: dict[str, int] | None = None, frame_size: int = 36, seed: int = 0,

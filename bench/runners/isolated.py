@@ -263,7 +263,8 @@ def _metrics(rows: list[dict], num_classes: int, ks) -> dict[str, dict[str, floa
 
 def _fingerprint(cfg, loaded, protocols, samples) -> str:
     parts = [cfg.model, cfg.dataset, cfg.split, loaded.checkpoint.sha256 if loaded.checkpoint else "random",
-             ",".join(protocols), str(cfg.keypoints), *[s.id for s in samples]]
+             ",".join(protocols), str(cfg.keypoints), str(getattr(loaded.model, "backbone_source", None)),
+             str(cfg.fp16_backbone), *[s.id for s in samples]]
     return fingerprint(*parts)
 
 
