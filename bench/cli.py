@@ -377,9 +377,10 @@ def datasets(ctx: typer.Context) -> None:
 
 @datasets_app.command("check")
 def datasets_check(
-    name: str = typer.Argument(..., help="registered dataset (bench datasets lists them)"),
+    name: str = typer.Argument(..., metavar="NAME", help="registered dataset (bench datasets lists them)"),
     data_root: Path = typer.Option(..., help="the dataset release folder"),
-    split: list[str] = typer.Option(None, "--split", help="check only this split (repeatable; default: every split)"),
+    split: list[str] = typer.Option(None, "--split", metavar="SPLIT",
+                                    help="check only this split (repeatable; default: every split)"),
     deep: bool = typer.Option(False, help="decode every frame (slow) instead of the first frame or the video header"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object per split, one per line"),
     show: int = typer.Option(5, help="how many missing / unreadable ids to show per split"),
