@@ -434,6 +434,39 @@ def _print_integrity(row: dict, show: int) -> None:
 
 
 @app.command()
+def compare(
+    run_a: Path = typer.Argument(..., exists=True, dir_okay=False, help="result record of run A (.json)"),
+    run_b: Path = typer.Argument(..., exists=True, dir_okay=False, help="result record of run B, same dataset and split"),
+    metric: str = typer.Option(None, help="the metric to compare (default: wer, or per_instance_top1); any metric "
+                               "of the records that per-sample outputs give: wer, wer_python, wer_conv, sub, del, ins, "
+                               "per_instance_top{k}, per_class_top{k}"),
+    seed: int = typer.Option(0, help="seed of numpy.random.default_rng for the resampling and the swaps"),
+    n: int = typer.Option(1000, help="bootstrap replicates, and permutations of the randomisation test"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Two runs on the same samples: each figure with its bootstrap 95% interval, B - A with its paired-bootstrap
+    interval, and the two-sided approximate randomisation p-value (definitions: bench/stats.py)."""
+    from bench.uncertainty import compare_records
+
+    try:
+        result = compare_records(run_a, run_b, metric, n=n, seed=seed)
+    except (ValueError, OSError, KeyError) as err:
+        _fail(err)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    paired = result.result
+    level = f"{100 * paired.a.level:g}%"
+    console.print(f"{escape(result.metric)}: {result.shared} samples shared (A has {result.samples_a}, "
+                  f"B has {result.samples_b}); {n} replicates, seed {seed}")
+    for name, path, value in (("A", run_a, paired.a), ("B", run_b, paired.b)):
+        console.print(f"  {name} {value.estimate:.2f}  {level} [{value.low:.2f}, {value.high:.2f}]  {escape(str(path))}")
+    diff = paired.difference
+    console.print(f"  B - A {diff.estimate:+.2f}  {level} [{diff.low:+.2f}, {diff.high:+.2f}]  "
+                  f"p = {paired.p_value:.4f} (approximate randomisation, two-sided)")
+
+
+@app.command()
 def models() -> None:
     """List the registered models."""
     from zoo import get_card, list_models
