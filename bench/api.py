@@ -42,9 +42,10 @@ def train(config, log=print, progress=None):
     return (train_steps if steps else train_isolated)(config, log, progress)
 
 
-def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None) -> str:
-    """A leaderboard table (markdown, csv or latex) built only from the result records under ``sources``."""
-    return make_table(list(sources), fmt=fmt, task=task)
+def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None, intervals: int = 0) -> str:
+    """A leaderboard table (markdown, csv or latex) built only from the result records under ``sources``
+    (``intervals``: bootstrap replicates for 95% intervals from the runs' per-sample outputs)."""
+    return make_table(list(sources), fmt=fmt, task=task, intervals=intervals)
 
 
 @dataclass

@@ -107,6 +107,8 @@ def report(
     csv: bool = typer.Option(False, "--csv", help="print CSV"),
     latex: bool = typer.Option(False, "--latex", help="print a LaTeX tabular"),
     task: str = typer.Option(None, help="only 'continuous' or 'isolated' rows"),
+    intervals: bool = typer.Option(False, help="95% bootstrap intervals of our figures (1000 replicates, seed 0), "
+                                   "from the runs' per-sample outputs"),
 ) -> None:
     """The leaderboard, built only from result records: published claims beside our runs."""
     chosen = [name for name, flag in (("markdown", markdown), ("csv", csv), ("latex", latex)) if flag]
@@ -122,11 +124,11 @@ def report(
                              "expected record .json files (bench eval writes them to results/runs; published claims "
                              "are in results/published)")
         if chosen:
-            typer.echo(api.report(sources, fmt=chosen[0], task=task), nl=False)
+            typer.echo(api.report(sources, fmt=chosen[0], task=task, intervals=1000 if intervals else 0), nl=False)
             return
         from bench.report import TASK_TITLES, task_tables, to_rich_table
 
-        for name, table in task_tables(sources, task=task).items():
+        for name, table in task_tables(sources, task=task, intervals=1000 if intervals else 0).items():
             console.print(to_rich_table(table, title=TASK_TITLES[name]))
     except (ValueError, FileNotFoundError) as err:
         _fail(err)

@@ -219,9 +219,11 @@ def _read_file(path: Path) -> list[ResultRecord]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: expected JSON, found a syntax error at line {exc.lineno}: {exc.msg}") from exc
-    if isinstance(data, list):
-        return [ResultRecord.from_dict(item, f"{path}[{i}]") for i, item in enumerate(data)]
-    return [ResultRecord.from_dict(data, str(path))]
+    records = [ResultRecord.from_dict(item, f"{path}[{i}]") for i, item in enumerate(data)] \
+        if isinstance(data, list) else [ResultRecord.from_dict(data, str(path))]
+    for record in records:  # not a field: where its relative per-sample paths start (bench.per_sample)
+        record.origin = str(path)
+    return records
 
 
 def read_record(path: str | os.PathLike) -> ResultRecord:

@@ -86,12 +86,15 @@ def _pairs(group: list[ResultRecord]) -> list[tuple[ResultRecord | None, ResultR
     return [(run, claim) for run in (runs or [None]) for claim in (claims or [None])]
 
 
-def leaderboard(records: Iterable[ResultRecord | str | os.PathLike], task: str | None = None) -> pd.DataFrame:
+def leaderboard(records: Iterable[ResultRecord | str | os.PathLike], task: str | None = None,
+                intervals: int = 0) -> pd.DataFrame:
     """Our runs beside the published claims, per (task, model, dataset, split), groups in first-seen order.
 
     Columns: task, model, dataset, split, ``protocol`` (our run's tag), ``published_as`` (the claim's tag), then per
     metric ``{m}_ours``, ``{m}_published``, ``{m}_diff`` (ours - published) and ``samples`` ("2878 of 2879", ours).
     CSLR rows carry WER, ISLR rows per-instance and per-class top-1/top-5. Each run protocol is its own row.
+    ``intervals`` (bootstrap replicates, seed 0): a ``{m}_ci95`` column beside ``{m}_ours`` from the run's per-sample
+    outputs (:func:`bench.uncertainty.intervals_for_record`); "-" where they cannot be read.
     """
     records = [r for r in _records(records) if task is None or r.task == task]
     groups: dict[tuple, list[ResultRecord]] = {}
@@ -118,13 +121,32 @@ def leaderboard(records: Iterable[ResultRecord | str | os.PathLike], task: str |
                 for column, d in ((f"{m}_ours", d_ours), (f"{m}_published", d_pub), (f"{m}_diff", d_diff)):
                     if d is not None:
                         places.setdefault(column, {})[len(rows)] = d
+            if intervals:
+                found = _intervals(run, intervals)
+                for m in metrics:
+                    ci = found.get(m)
+                    row[f"{m}_ci95"] = None if ci is None else f"[{ci.low:.2f}, {ci.high:.2f}]"
             row["samples"] = samples_text(run)
             rows.append(row)
     value_columns = [f"{m}_{side}" for m in metrics for side in ("ours", "published", "diff")]
-    table = pd.DataFrame(rows, columns=[*KEY_COLUMNS, "protocol", "published_as", *value_columns, "samples"])
+    shown = [c for m in metrics for c in (f"{m}_ours", *([f"{m}_ci95"] if intervals else []), f"{m}_published",
+                                           f"{m}_diff")]
+    table = pd.DataFrame(rows, columns=[*KEY_COLUMNS, "protocol", "published_as", *shown, "samples"])
     table[value_columns] = table[value_columns].astype("float64")
     table.attrs["decimals"] = places
     return table
+
+
+def _intervals(run: ResultRecord | None, replicates: int) -> dict:
+    """A run's bootstrap intervals, or none where its per-sample outputs are not readable here."""
+    from bench.uncertainty import intervals_for_record
+
+    if run is None:
+        return {}
+    try:
+        return intervals_for_record(run, n=replicates, seed=0, origin=getattr(run, "origin", None))
+    except (OSError, ValueError, KeyError):
+        return {}
 
 
 def format_number(value: Any, places: int | None = None, signed: bool = False) -> str:
@@ -223,23 +245,24 @@ def to_rich_table(table: pd.DataFrame, title: str | None = None) -> Table:
 TASK_TITLES = {"continuous": "Continuous SLR (WER, %)", "isolated": "Isolated SLR (top-k accuracy, %)"}
 
 
-def task_tables(sources: Iterable[ResultRecord | str | os.PathLike], task: str | None = None) -> dict[str, pd.DataFrame]:
+def task_tables(sources: Iterable[ResultRecord | str | os.PathLike], task: str | None = None,
+                intervals: int = 0) -> dict[str, pd.DataFrame]:
     """One leaderboard per task present (each with only its own metrics), continuous first."""
     records = _records(sources)
     present = [t for t in TASK_METRICS if (task is None or t == task) and any(r.task == t for r in records)]
-    return {t: leaderboard(records, t) for t in present}
+    return {t: leaderboard(records, t, intervals) for t in present}
 
 
 def make_table(sources: Iterable[ResultRecord | str | os.PathLike], fmt: str = "markdown",
-               task: str | None = None) -> str:
+               task: str | None = None, intervals: int = 0) -> str:
     """Leaderboard of records or record files/directories, rendered in ``fmt`` (what ``bench report`` prints).
 
     CSV is one table (a ``task`` column tells the rows apart); Markdown and LaTeX get one table per task, so that
     WER and top-k columns do not share a table.
     """
     if fmt == "csv":
-        return render(leaderboard(sources, task), fmt)
-    tables = task_tables(sources, task)
+        return render(leaderboard(sources, task, intervals), fmt)
+    tables = task_tables(sources, task, intervals)
     if fmt == "markdown":
         return "\n".join(f"## {TASK_TITLES[t]}\n\n{render(table, fmt)}" for t, table in tables.items())
     return "\n".join(f"% {TASK_TITLES[t]}\n{render(table, fmt)}" for t, table in tables.items())

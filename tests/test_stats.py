@@ -234,3 +234,15 @@ def test_isolated_records_give_per_class_intervals_and_compare(tmp_path):
     comparison = compare_records(one, three, "per_class_top5", n=200, seed=9)
     expected = paired_bootstrap(ranks_1 < 5, ranks_3 < 5, strata=labels, n=200, seed=9)
     assert comparison.result == expected and comparison.shared == 60
+
+
+def test_report_intervals_come_from_the_runs_per_sample_outputs(tmp_path):
+    """bench report --intervals: the run's row carries the bootstrap interval of 1000 replicates, seed 0."""
+    ref_words = np.array([5, 4, 6, 3, 7])
+    errors = np.array([1, 0, 2, 0, 1])
+    _continuous_run(tmp_path, "official", "dev", _sentences(errors, ref_words))
+    expected = bootstrap_wer(errors, ref_words, n=1000, seed=0)
+    out = runner.invoke(app, ["report", str(tmp_path), "--markdown", "--intervals"])
+    assert out.exit_code == 0, out.output
+    assert f"[{expected.low:.2f}, {expected.high:.2f}]" in out.stdout and "wer_ci95" in out.stdout
+    assert "wer_ci95" not in runner.invoke(app, ["report", str(tmp_path), "--markdown"]).stdout
