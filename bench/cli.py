@@ -471,11 +471,19 @@ def compare(
 @app.command()
 def models() -> None:
     """List the registered models."""
+    from rich.table import Table
+
     from zoo import get_card, list_models
 
+    table = Table(title="Registered models (bench inspect --model NAME shows a card)")
+    for column in ("model", "task", "paper", "official weights"):
+        table.add_column(column, no_wrap=column == "model")
     for name in list_models():
         card = get_card(name)
-        console.print(f"[bold]{name}[/]  {card.task}  {card.paper}")
+        weights = ("not a published model" if not card.published else
+                   ", ".join(c.tag for c in card.checkpoints) or "none published")
+        table.add_row(name, card.task, card.paper, weights)
+    console.print(table)
 
 
 def _note(line: str) -> None:

@@ -56,3 +56,20 @@ def test_report_errors_name_the_file(tmp_path):
     bad.write_text(json.dumps({"schema_version": 1, "kind": "run"}))
     out = runner.invoke(app, ["report", str(bad)])
     assert out.exit_code == 2 and "bad.json" in out.output
+
+
+def test_models_table_marks_our_reduced_models():
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+    from zoo import get_card, list_models
+
+    out = CliRunner().invoke(app, ["models"])
+    assert out.exit_code == 0
+    rows = {line.split("│")[1].strip(): line for line in out.stdout.splitlines() if line.startswith("│ ")
+            and line.split("│")[1].strip()}
+    assert set(rows) == set(list_models())
+    for name in list_models():
+        assert ("not a published model" in rows[name]) == (not get_card(name).published), name
+    assert {n for n in list_models() if not get_card(n).published} == {"corrnet_tiny", "slowfastsign_tiny",
+                                                                        "s3d_rgb_tiny", "signvlm_tiny"}

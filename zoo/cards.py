@@ -143,6 +143,7 @@ class ModelCard:
     init_backbone: Callable[[Any, str], list[str]] | None = None
     variant_from_keys: Callable[[set[str]], dict] | None = None  # official layouts differ per dataset
     shared_keys: tuple[tuple[str, str], ...] = ()  # keys that must hold the same tensor (shared modules)
+    published: bool = True  # False: a reduced model of ours (demos, tests), not one a paper reports
     notes: tuple[str, ...] = ()
     # the backbone is not in checkpoints (SignVLM/EVL's frozen CLIP): evaluation needs init_backbone's file beside it
     separate_backbone: bool = False

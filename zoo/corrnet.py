@@ -104,7 +104,7 @@ def build_corrnet_tiny(num_classes: int, **variant) -> SequenceModel:
 
 
 TINY = register_model(ModelCard(
-    name="corrnet_tiny",
+    name="corrnet_tiny", published=False,
     paper=CARD.paper + ", reduced for CPU (not a published model)",
     url=CARD.url,
     code=CARD.code,

@@ -290,7 +290,7 @@ TINY = _card(
     "s3d_rgb_tiny", build_s3d_rgb_tiny, ("rgb",), _protocol(16, ("rgb",), "rgb"),
     replace(SINGLE_STREAM, init_from=(), epochs=40, batch_size=8, lr=3e-3, cosine_t_max=40, color_jitter_p=0.0,
             crop_scale=(0.9, 1.0)),
-    "visual_head", size=64, init_backbone=None,
+    "visual_head", size=64, init_backbone=None, published=False,
     notes=("NLA-SLR's first-stage S3D at 1/8 width on 64x64 clips of 16 frames, trained from scratch: the embedded "
            "default of bench demo (not a published model).",
            "BatchNorm momentum 0.1 instead of the released 0.001, whose running statistics suit Kinetics-400 "

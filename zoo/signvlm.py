@@ -173,7 +173,7 @@ TINY_RECIPE = replace(SIGNVLM_RECIPE, steps=3000, batch_size=8, lr=2e-3, save_ev
                       crop_scale=(0.8, 1.0), dataset_overrides={})
 
 TINY = register_model(ModelCard(
-    name="signvlm_tiny", paper=SIGNVLM_PAPER, url="https://doi.org/10.7717/peerj-cs.3112",
+    name="signvlm_tiny", published=False, paper=SIGNVLM_PAPER, url="https://doi.org/10.7717/peerj-cs.3112",
     code="https://github.com/Hamzah-Luqman/signVLM", build=build_signvlm_tiny,
     input=replace(SIGNVLM_INPUT, frame_size=64, crop=64, dataset_mean_std={}),
     protocol=_protocol(8, 2), training=TINY_RECIPE, notes=(

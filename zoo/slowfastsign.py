@@ -140,7 +140,7 @@ def build_slowfastsign_tiny(num_classes: int, **variant) -> SlowFastSign:
 
 
 TINY = register_model(ModelCard(
-    name="slowfastsign_tiny",
+    name="slowfastsign_tiny", published=False,
     paper=CARD.paper + ", reduced for CPU (not a published model)",
     url=CARD.url,
     code=CARD.code,
