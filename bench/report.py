@@ -193,8 +193,9 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 
 def to_csv(table: pd.DataFrame) -> str:
-    """CSV (pandas writer) of the formatted cells, so numbers keep their source's decimals."""
-    return formatted(table).to_csv(index=False, lineterminator="\n")
+    """CSV (pandas writer) of the formatted cells, so numbers keep their source's decimals; a missing value is an
+    empty field (what spreadsheets and pandas read as missing), not "-"."""
+    return formatted(table).replace(MISSING, "").to_csv(index=False, lineterminator="\n")
 
 
 _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -216,8 +217,25 @@ def to_latex(table: pd.DataFrame) -> str:
         return " & ".join(latex_escape(v) for v in values) + r" \\"
 
     body = [line(row) for row in cells.values.tolist()]
-    return "\n".join([rf"\begin{{tabular}}{{{spec}}}", r"\toprule", line(table.columns), r"\midrule", *body,
+    header = " & ".join(latex_column_label(c) for c in table.columns) + r" \\"
+    return "\n".join([rf"\begin{{tabular}}{{{spec}}}", r"\toprule", header, r"\midrule", *body,
                       r"\bottomrule", r"\end{tabular}"]) + "\n"
+
+
+METRIC_LABELS = {"wer": "WER", "per_instance_top1": "Top-1", "per_instance_top5": "Top-5",
+                 "per_class_top1": "Class top-1", "per_class_top5": "Class top-5"}
+SIDE_LABELS = {"ours": "ours", "published": "paper", "diff": "$\\Delta$", "ci95": "95\\% CI"}
+
+
+def latex_column_label(column: str) -> str:
+    """A LaTeX header a paper can print: ``wer_ours`` -> "WER (ours)", ``published_as`` -> "Paper protocol"."""
+    fixed = {"published_as": "Paper protocol", "protocol": "Protocol", "samples": "Samples"}
+    if column in fixed:
+        return fixed[column]
+    metric, _, side = column.rpartition("_")
+    if metric in METRIC_LABELS and side in SIDE_LABELS:
+        return f"{METRIC_LABELS[metric]} ({SIDE_LABELS[side]})"
+    return latex_escape(column.replace("_", " ").capitalize())
 
 
 RENDERERS = {"markdown": to_markdown, "csv": to_csv, "latex": to_latex}

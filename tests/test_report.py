@@ -64,7 +64,7 @@ def test_csv_islr_exact():
         "per_class_top1_ours,per_class_top1_published,per_class_top1_diff,"
         "per_class_top5_ours,per_class_top5_published,per_class_top5_diff,samples",
         "isolated,nla_slr,wlasl2000,test,3x_pad,paper,61.26,61.26,0.00,91.80,91.77,+0.03,58.00,58.31,-0.31,"
-        "-,90.91,-,2878 of 2879",
+        ",90.91,,2878 of 2879",  # missing values are empty fields
     ]
 
 
@@ -73,8 +73,8 @@ def test_latex_key_lines():
     comment, *lines = text.splitlines()
     assert comment == "% Continuous SLR (WER, %)"
     assert lines[0] == r"\begin{tabular}{llllllrrrl}" and lines[1] == r"\toprule"
-    assert lines[2] == (r"task & model & dataset & split & protocol & published\_as & wer\_ours & wer\_published & "
-                        r"wer\_diff & samples \\")
+    assert lines[2] == (r"Task & Model & Dataset & Split & Protocol & Paper protocol & WER (ours) & WER (paper) & "
+                        r"WER ($\Delta$) & Samples \\")
     assert lines[3] == r"\midrule"
     assert lines[4] == r"continuous & corrnet & phoenix2014 & dev & bs1 & paper & 18.64 & 18.8 & -0.16 & 540 of 540 \\"
     assert lines[-2:] == [r"\bottomrule", r"\end{tabular}"]
@@ -102,8 +102,8 @@ def test_load_table():
                                    "per_instance_top1", "per_instance_top5", "per_class_top1", "per_class_top5",
                                    "evaluated", "nominal"]
     lines = render(table, "csv").splitlines()
-    assert lines[1] == "published,continuous,corrnet,phoenix2014,dev,paper,18.8,-,-,-,-,-,-"
-    assert lines[6] == "run,isolated,nla_slr,wlasl2000,test,3x_pad,-,61.26,91.80,58.00,-,2878,2879"
+    assert lines[1] == "published,continuous,corrnet,phoenix2014,dev,paper,18.8,,,,,,"
+    assert lines[6] == "run,isolated,nla_slr,wlasl2000,test,3x_pad,,61.26,91.80,58.00,,2878,2879"
 
 
 def test_format_number():
