@@ -26,6 +26,8 @@ TASK_METRICS = {
     "isolated": ("per_instance_top1", "per_instance_top5", "per_class_top1", "per_class_top5"),
 }
 KEY_COLUMNS = ("task", "model", "dataset", "split")
+PRIMARY = {"continuous": ("wer", 1), "isolated": ("per_instance_top1", -1)}  # the ranked metric; 1: lower is better
+REPRODUCED_WITHIN = 0.5  # points: |ours - published| of the ranked metric at most this reads "reproduced"
 FORMATS = ("markdown", "csv", "latex")
 MISSING = "-"
 UNREADABLE = "not published in a readable source"  # a claim whose paper is known but whose numbers could not be read
@@ -126,15 +128,50 @@ def leaderboard(records: Iterable[ResultRecord | str | os.PathLike], task: str |
                 for m in metrics:
                     ci = found.get(m)
                     row[f"{m}_ci95"] = None if ci is None else f"[{ci.low:.2f}, {ci.high:.2f}]"
+            row["verdict"] = verdict(run, claim, row, key[0])
             row["samples"] = samples_text(run)
             rows.append(row)
     value_columns = [f"{m}_{side}" for m in metrics for side in ("ours", "published", "diff")]
     shown = [c for m in metrics for c in (f"{m}_ours", *([f"{m}_ci95"] if intervals else []), f"{m}_published",
                                            f"{m}_diff")]
-    table = pd.DataFrame(rows, columns=[*KEY_COLUMNS, "protocol", "published_as", *shown, "samples"])
+    rows = _ranked(rows, places)
+    table = pd.DataFrame(rows, columns=[*KEY_COLUMNS, "protocol", "published_as", *shown, "verdict", "samples"])
     table[value_columns] = table[value_columns].astype("float64")
     table.attrs["decimals"] = places
     return table
+
+
+def verdict(run: ResultRecord | None, claim: ResultRecord | None, row: dict, task: str) -> str | None:
+    """Our figure against the paper's, on the ranked metric: "reproduced" within ``REPRODUCED_WITHIN`` points, else
+    "off by +x"; claims without readable numbers and runs of another protocol than the paper's say so."""
+    if run is None or claim is None:
+        return None
+    if not claim.metrics:
+        return UNREADABLE
+    if run.protocol.get("paper_reports") is False:
+        return "not the paper's protocol"
+    diff = row.get(f"{PRIMARY[task][0]}_diff")
+    if diff is None or math.isnan(diff):
+        return None
+    return "reproduced" if abs(diff) <= REPRODUCED_WITHIN + 1e-9 else f"off by {diff:+.2f}"
+
+
+def _ranked(rows: list[dict], places: dict) -> list[dict]:
+    """Rows by task, dataset and split, then best first on the task's ranked metric (ours, else the paper's); the
+    decimals hints follow their rows."""
+    def key(item):
+        row = item[1]
+        metric, sign = PRIMARY[row["task"]]
+        value = row.get(f"{metric}_ours")
+        value = row.get(f"{metric}_published") if value is None or value != value else value
+        missing = value is None or value != value
+        return (list(TASK_METRICS).index(row["task"]), row["dataset"], row["split"], missing,
+                0.0 if missing else sign * value)
+
+    order = sorted(enumerate(rows), key=key)
+    for column, hints in places.items():
+        places[column] = {new: hints[old] for new, (old, _) in enumerate(order) if old in hints}
+    return [row for _, row in order]
 
 
 def _intervals(run: ResultRecord | None, replicates: int) -> dict:

@@ -40,11 +40,12 @@ def test_markdown_cslr_exact():
     # vac has no claim: published and diff are "-"; 22.25 has no decimals hint: up to 2 decimals
     assert make_table(RECORDS, "markdown", task="continuous") == (
         "## Continuous SLR (WER, %)\n\n"
-        "| task | model | dataset | split | protocol | published_as | wer_ours | wer_published | wer_diff | samples |\n"
-        "|---|---|---|---|---|---|---:|---:|---:|---|\n"
-        "| continuous | corrnet | phoenix2014 | dev | bs1 | paper | 18.64 | 18.8 | -0.16 | 540 of 540 |\n"
-        "| continuous | corrnet | phoenix2014 | dev | official | paper | 19.0 | 18.8 | +0.2 | 540 of 540 |\n"
-        "| continuous | vac | phoenix2014 | test | official | - | 22.25 | - | - | - |\n"
+        "| task | model | dataset | split | protocol | published_as | wer_ours | wer_published | wer_diff | verdict | "
+        "samples |\n"
+        "|---|---|---|---|---|---|---:|---:|---:|---|---|\n"
+        "| continuous | corrnet | phoenix2014 | dev | bs1 | paper | 18.64 | 18.8 | -0.16 | reproduced | 540 of 540 |\n"
+        "| continuous | corrnet | phoenix2014 | dev | official | paper | 19.0 | 18.8 | +0.2 | reproduced | 540 of 540 |\n"
+        "| continuous | vac | phoenix2014 | test | official | - | 22.25 | - | - | - | - |\n"
     )
 
 
@@ -62,9 +63,9 @@ def test_csv_islr_exact():
         "per_instance_top1_ours,per_instance_top1_published,per_instance_top1_diff,"
         "per_instance_top5_ours,per_instance_top5_published,per_instance_top5_diff,"
         "per_class_top1_ours,per_class_top1_published,per_class_top1_diff,"
-        "per_class_top5_ours,per_class_top5_published,per_class_top5_diff,samples",
+        "per_class_top5_ours,per_class_top5_published,per_class_top5_diff,verdict,samples",
         "isolated,nla_slr,wlasl2000,test,3x_pad,paper,61.26,61.26,0.00,91.80,91.77,+0.03,58.00,58.31,-0.31,"
-        ",90.91,,2878 of 2879",  # missing values are empty fields
+        ",90.91,,reproduced,2878 of 2879",  # missing values are empty fields
     ]
 
 
@@ -72,11 +73,12 @@ def test_latex_key_lines():
     text = make_table(RECORDS, "latex", task="continuous")
     comment, *lines = text.splitlines()
     assert comment == "% Continuous SLR (WER, %)"
-    assert lines[0] == r"\begin{tabular}{llllllrrrl}" and lines[1] == r"\toprule"
+    assert lines[0] == r"\begin{tabular}{llllllrrrll}" and lines[1] == r"\toprule"
     assert lines[2] == (r"Task & Model & Dataset & Split & Protocol & Paper protocol & WER (ours) & WER (paper) & "
-                        r"WER ($\Delta$) & Samples \\")
+                        r"WER ($\Delta$) & Verdict & Samples \\")
     assert lines[3] == r"\midrule"
-    assert lines[4] == r"continuous & corrnet & phoenix2014 & dev & bs1 & paper & 18.64 & 18.8 & -0.16 & 540 of 540 \\"
+    assert lines[4] == (r"continuous & corrnet & phoenix2014 & dev & bs1 & paper & 18.64 & 18.8 & -0.16 & reproduced & "
+                        r"540 of 540 \\")
     assert lines[-2:] == [r"\bottomrule", r"\end{tabular}"]
 
 
@@ -149,3 +151,22 @@ def test_a_claim_without_readable_numbers_says_so():
     assert set(table["published_as"]) == {"not published in a readable source"}
     assert table["per_instance_top1_published"].isna().all()
     assert "not published in a readable source" in make_table([published], fmt="markdown")
+
+
+def test_rows_are_ranked_and_judged_against_the_paper():
+    """Per dataset and split, best first on the ranked metric; 'reproduced' within 0.5 points, else 'off by'."""
+    records = [
+        rec("published", "a", "phoenix2014", "dev", "continuous", "paper", {"wer": 20.0}, {"wer": 1}),
+        rec("run", "a", "phoenix2014", "dev", "continuous", "official", {"wer": 20.8}, {"wer": 1}),
+        rec("run", "b", "phoenix2014", "dev", "continuous", "official", {"wer": 19.1}, {"wer": 1}),
+        rec("published", "c", "wlasl100", "test", "isolated", "paper", {"per_instance_top1": 80.0}, {}),
+        rec("run", "c", "wlasl100", "test", "isolated", "3x", {"per_instance_top1": 79.6}, {}),
+        rec("published", "d", "wlasl100", "test", "isolated", "paper", {}, {}),
+        rec("run", "d", "wlasl100", "test", "isolated", "1view", {"per_instance_top1": 90.0}, {}),
+    ]
+    records[-1].protocol["paper_reports"] = False
+    board = leaderboard(records)
+    assert board.model.tolist() == ["b", "a", "d", "c"]  # WER ascending, top-1 descending
+    assert board.verdict.fillna("-").tolist() == ["-", "off by +0.80", "not published in a readable source", "reproduced"]
+    records[-2] = rec("published", "d", "wlasl100", "test", "isolated", "paper", {"per_instance_top1": 91.0}, {})
+    assert leaderboard(records).verdict.tolist()[2] == "not the paper's protocol"
