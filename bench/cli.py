@@ -106,12 +106,14 @@ def report(
     markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table"),
     csv: bool = typer.Option(False, "--csv", help="print CSV"),
     latex: bool = typer.Option(False, "--latex", help="print a LaTeX tabular"),
+    as_json: bool = typer.Option(False, "--json", help="print the rows as JSON (numbers as numbers, missing: null)"),
     task: str = typer.Option(None, help="only 'continuous' or 'isolated' rows"),
     intervals: bool = typer.Option(False, help="95% bootstrap intervals of our figures (1000 replicates, seed 0), "
                                    "from the runs' per-sample outputs"),
 ) -> None:
     """The leaderboard, built only from result records: published claims beside our runs."""
-    chosen = [name for name, flag in (("markdown", markdown), ("csv", csv), ("latex", latex)) if flag]
+    chosen = [name for name, flag in (("markdown", markdown), ("csv", csv), ("latex", latex), ("json", as_json))
+              if flag]
     if len(chosen) > 1:
         _fail(ValueError(f"choose one output format, got {', '.join('--' + c for c in chosen)}"))
     sources = sources or [Path("results")]

@@ -11,6 +11,7 @@ selection and sorting, and a cell without one falls back to the default format.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from typing import Any, Iterable
@@ -275,7 +276,13 @@ def latex_column_label(column: str) -> str:
     return latex_escape(column.replace("_", " ").capitalize())
 
 
-RENDERERS = {"markdown": to_markdown, "csv": to_csv, "latex": to_latex}
+def to_json(table: pd.DataFrame) -> str:
+    """One JSON object per row, numbers as numbers (missing: null), for programs that read the leaderboard."""
+    rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+    return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+
+
+RENDERERS = {"markdown": to_markdown, "csv": to_csv, "latex": to_latex, "json": to_json}
 
 
 def render(table: pd.DataFrame, fmt: str = "markdown") -> str:
@@ -315,7 +322,7 @@ def make_table(sources: Iterable[ResultRecord | str | os.PathLike], fmt: str = "
     CSV is one table (a ``task`` column tells the rows apart); Markdown and LaTeX get one table per task, so that
     WER and top-k columns do not share a table.
     """
-    if fmt == "csv":
+    if fmt in ("csv", "json"):
         return render(leaderboard(sources, task, intervals), fmt)
     tables = task_tables(sources, task, intervals)
     if fmt == "markdown":

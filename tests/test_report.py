@@ -119,7 +119,7 @@ def test_format_number():
 
 
 def test_unknown_format_is_an_error():
-    with pytest.raises(ValueError, match=r"fmt expected one of \['markdown', 'csv', 'latex'\], found 'html'"):
+    with pytest.raises(ValueError, match=r"fmt expected one of \['markdown', 'csv', 'latex', 'json'\], found 'html'"):
         render(load_table(RECORDS), "html")
 
 
@@ -170,3 +170,12 @@ def test_rows_are_ranked_and_judged_against_the_paper():
     assert board.verdict.fillna("-").tolist() == ["-", "off by +0.80", "not published in a readable source", "reproduced"]
     records[-2] = rec("published", "d", "wlasl100", "test", "isolated", "paper", {"per_instance_top1": 91.0}, {})
     assert leaderboard(records).verdict.tolist()[2] == "not the paper's protocol"
+
+
+def test_json_rows_keep_numbers_and_nulls():
+    import json
+
+    rows = json.loads(make_table(RECORDS, "json", task="continuous"))
+    assert [r["protocol"] for r in rows] == ["bs1", "official", "official"]
+    assert rows[0]["wer_ours"] == 18.64 and rows[0]["wer_published"] == 18.8 and rows[0]["verdict"] == "reproduced"
+    assert rows[2]["wer_published"] is None and rows[2]["samples"] is None
