@@ -7,7 +7,7 @@ which official checkpoints exist. Cards are registered by name with :func:`regis
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Mapping
 
 from bench.registry import Registry
@@ -78,8 +78,21 @@ class IsolatedProtocol:
         return int(self.dataset_head.get(dataset, classes))
 
 
+class PerDatasetRecipe:
+    """What every training recipe (a frozen dataclass with ``dataset_overrides``) does with its per-dataset changes."""
+
+    def for_dataset(self, dataset: str):
+        """The recipe with a dataset's documented changes applied (e.g. CorrNet on CSL-Daily, SignVLM on LSA64)."""
+        changes = dict(self.dataset_overrides.get(dataset, {}))
+        return replace(self, **changes) if changes else self
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data (for result records)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 @dataclass(frozen=True)
-class TrainRecipe:
+class TrainRecipe(PerDatasetRecipe):
     """The paper's training recipe (continuous SLR)."""
 
     epochs: int = 40
@@ -95,15 +108,6 @@ class TrainRecipe:
     flip: float = 0.5
     temporal_rescale: float = 0.2  # length x U(1 - r, 1 + r), clamped to [32, 230], (len - 4) % 4 == 0
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def for_dataset(self, dataset: str) -> "TrainRecipe":
-        """The recipe with a dataset's documented changes applied (e.g. CorrNet on CSL-Daily)."""
-        changes = dict(self.dataset_overrides.get(dataset, {}))
-        if not changes:
-            return self
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        values.update(changes)
-        return TrainRecipe(**values)
 
 
 @dataclass(frozen=True)

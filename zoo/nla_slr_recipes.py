@@ -8,10 +8,10 @@ NLA-SLR (from both VKNets). Only the last stage uses label smoothing, mixup and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from zoo.cards import InputSpec
+from zoo.cards import InputSpec, PerDatasetRecipe
 
 # COCO-WholeBody indices in channel order: use_keypoints [hand, mouth_half, pose], sorted by part name
 KEYPOINTS_63 = tuple(range(91, 133)) + tuple(range(71, 91, 2)) + tuple(range(0, 11))
@@ -49,7 +49,7 @@ def stream_input(streams: tuple[str, ...], short_window: tuple[int, int] | None 
 
 
 @dataclass(frozen=True)
-class IsolatedTrainRecipe:
+class IsolatedTrainRecipe(PerDatasetRecipe):
     """One stage of the official training chain; defaults are the settings every NLA-SLR config shares.
 
     Temporal sampling in training (every stage): a window of consecutive frames at a random start; shorter clips
@@ -83,15 +83,6 @@ class IsolatedTrainRecipe:
     seed: int = 321
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-
-    def for_dataset(self, dataset: str) -> "IsolatedTrainRecipe":
-        """The recipe with a dataset's config differences applied."""
-        changes = dict(self.dataset_overrides.get(dataset, {}))
-        return replace(self, **changes) if changes else self
-
-    def describe(self) -> dict[str, Any]:
-        """Plain data (for result records)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 SINGLE_STREAM = IsolatedTrainRecipe(

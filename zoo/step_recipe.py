@@ -11,12 +11,14 @@ RandAugment before the normalisation when ``auto_augment`` names one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from zoo.cards import PerDatasetRecipe
 
 
 @dataclass(frozen=True)
-class StepTrainRecipe:
+class StepTrainRecipe(PerDatasetRecipe):
     steps: int = 10000
     batch_size: int = 16
     batch_split: int = 1  # gradient accumulation: the batch in this many chunks (same update, less memory)
@@ -33,14 +35,6 @@ class StepTrainRecipe:
     seed: int = 0
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-
-    def for_dataset(self, dataset: str) -> "StepTrainRecipe":
-        """The recipe with a dataset's script differences applied (steps, frames, stride)."""
-        changes = dict(self.dataset_overrides.get(dataset, {}))
-        return replace(self, **changes) if changes else self
-
-    def describe(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 SIGNVLM = StepTrainRecipe(

@@ -131,11 +131,12 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
 
 def batch_at(train: list, step: int, batch_size: int, seed: int) -> list:
     """The clips of ``step``: consecutive slices of seeded permutations of the training set, one per pass."""
-    chosen = []
+    chosen, orders = [], {}
     for position in range(step * batch_size, (step + 1) * batch_size):
         rounds, index = divmod(position, len(train))
-        order = np.random.default_rng([seed, 7, rounds]).permutation(len(train))
-        chosen.append(train[int(order[index])])
+        if rounds not in orders:  # one permutation per pass the batch touches, not one per clip
+            orders[rounds] = np.random.default_rng([seed, 7, rounds]).permutation(len(train))
+        chosen.append(train[int(orders[rounds][index])])
     return chosen
 
 
