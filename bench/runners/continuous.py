@@ -151,7 +151,9 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     path = write_record(record, cfg.results_dir)
     with atomic_open(run_dir / "scores.jsonl") as handle:  # not .json: the results folder holds only records
         for name, result in scores.items():
-            handle.write(json.dumps({"head_or_scorer": name, **result.to_dict()}, ensure_ascii=False) + "\n")
+            # the python row keeps the scored words (parallel to its sentences): per-gloss breakdowns re-align them
+            words = {"words": [[list(r), list(h)] for r, h in result.words]} if name == "python" else {}
+            handle.write(json.dumps({"head_or_scorer": name, **result.to_dict(), **words}, ensure_ascii=False) + "\n")
     return ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes)
 
 
@@ -260,7 +262,7 @@ def _run_batch(model, items, card, id_to_gloss, protocol, device, amp) -> list[d
                                        beam_width=protocol["beam_width"])
     return [{"id": samples[original].id, "glosses": decoded[protocol["head"]][position],
              "conv_glosses": decoded["conv_logits"][position], "frames": int(items[original][1].shape[0]),
-             "batch": [samples[i].id for i in order]}
+             "batch": [samples[i].id for i in order], "signer": samples[original].signer}  # signer: breakdowns
             for position, original in enumerate(order)]
 
 

@@ -25,6 +25,7 @@ from bench.data import get_dataset
 from bench.data.keypoints import heatmap_input
 from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, protocol_names, protocol_views
+from bench.io.atomic import atomic_open
 from bench.metrics import TopKCounts
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
@@ -127,6 +128,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
             else:
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
                                    cfg.device, cfg.amp)
+                row.update(sample_facts(sample, dataset))
                 done[sample.id] = row
                 rows.write(json.dumps(row) + "\n")
                 rows.flush()
@@ -149,7 +151,17 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
         notes.append(integrity.mismatch_line())
     records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
                              clock.total(), run_dir, integrity)
+    with atomic_open(run_dir / "classes.txt") as handle:  # class index -> gloss, for the report's breakdowns
+        handle.write("".join(f"{gloss}\n" for gloss in classes))
     return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
+
+
+def sample_facts(sample, dataset) -> dict:
+    """What the report's breakdowns group by: the clip's frame count under the official rule and its signer."""
+    facts = {"frames": int(dataset.frame_count(sample))}
+    if sample.signer is not None:
+        facts["signer"] = str(sample.signer)
+    return facts
 
 
 def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
