@@ -42,10 +42,34 @@ def train(config, log=print, progress=None):
     return (train_steps if steps else train_isolated)(config, log, progress)
 
 
-def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None, intervals: int = 0) -> str:
-    """A leaderboard table (markdown, csv or latex) built only from the result records under ``sources``
-    (``intervals``: bootstrap replicates for 95% intervals from the runs' per-sample outputs)."""
-    return make_table(list(sources), fmt=fmt, task=task, intervals=intervals)
+def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None, intervals: int = 0,
+           flat: bool = False) -> str:
+    """The leaderboards (markdown, csv, latex or json) built only from the result records under ``sources``: one
+    ranked board per (dataset, split) with footnotes (:mod:`bench.report_boards`), or with ``flat`` one wide table
+    per task (:func:`bench.report.make_table`). ``intervals``: bootstrap replicates for 95% intervals from the runs'
+    per-sample outputs."""
+    if flat:
+        return make_table(list(sources), fmt=fmt, task=task, intervals=intervals)
+    from bench.report_boards import boards, render_boards
+
+    return render_boards(boards(list(sources), task=task, intervals=intervals), fmt)
+
+
+def breakdowns(sources: Iterable[str | Path], data_root: str | Path | None = None, top: int = 10) -> list[dict]:
+    """Per run record under ``sources``: WER or top-k by signer and clip length, per gloss or class, and the most
+    frequent confusions, from its stored per-sample outputs (:mod:`bench.breakdowns`); ``data_root`` fills what
+    older runs did not store (signers, clip lengths, class names, scored words) from the dataset release."""
+    from bench.breakdowns import run_breakdowns
+
+    return run_breakdowns(list(sources), data_root, top)
+
+
+def html_report(sources: Iterable[str | Path], out_dir: str | Path, intervals: int = 1000,
+                data_root: str | Path | None = None) -> Path:
+    """Write the self-contained leaderboard page ``out_dir/index.html`` (:mod:`bench.report_html`)."""
+    from bench.report_html import write_page
+
+    return write_page(list(sources), out_dir, intervals, data_root)
 
 
 @dataclass

@@ -292,3 +292,48 @@ def breakdowns(samples: RunSamples, top: int = 10) -> dict[str, list[dict]]:
         out["by_class"] = class_accuracy(rows, samples.classes)
         out["confusions"] = class_confusions(rows, samples.classes, top)
     return {name: table for name, table in out.items() if table}
+
+
+TITLES = {"by_signer": "By signer", "by_length": "By clip length (frames, bins at the quartiles)",
+          "by_gloss": "By gloss (reference glosses with the most errors)", "substitutions": "Most frequent substitutions",
+          "by_class": "By class (worst top-1 first)", "confusions": "Most confused class pairs (label -> top-1)"}
+
+
+def run_breakdowns(sources, data_root: str | os.PathLike | None = None, top: int = 10) -> list[dict]:
+    """Breakdowns of every run record under ``sources``: ``[{"record": file or name, "model", "dataset", "split",
+    "protocol", "filled_from", "tables": {name: rows}} or {..., "error": why}]``."""
+    from bench.report import _records
+
+    out = []
+    for record in _records(sources):
+        if record.kind != "run":
+            continue
+        origin = getattr(record, "origin", None)
+        item = {"record": origin or record.model, "model": record.model, "dataset": record.dataset,
+                "split": record.split, "task": record.task, "protocol": record.tag}
+        try:
+            samples = load_run_samples(record, origin, data_root)
+            item.update(filled_from=samples.filled_from, tables=breakdowns(samples, top))
+        except (OSError, ValueError, KeyError) as err:
+            item["error"] = str(err)
+        out.append(item)
+    return out
+
+
+def breakdowns_markdown(items: list[dict]) -> str:
+    """Markdown: per run a heading, where filled values came from, and each breakdown as a table."""
+    import pandas as pd
+
+    from bench.report import to_markdown
+
+    parts = []
+    for item in items:
+        parts.append(f"## {item['model']} · {item['dataset']} {item['split']} · {item['protocol']}\n")
+        if "error" in item:
+            parts.append(f"No breakdowns: {item['error']}\n")
+            continue
+        if item["filled_from"]:
+            parts.append(f"Filled from the dataset release: {', '.join(item['filled_from'])}.\n")
+        for name, rows in item["tables"].items():
+            parts.append(f"### {TITLES[name]}\n\n{to_markdown(pd.DataFrame(rows))}")
+    return "\n".join(parts)

@@ -103,15 +103,26 @@ def demo(
 @app.command()
 def report(
     sources: list[Path] = typer.Argument(None, help="record files or directories (default: ./results)"),
-    markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table"),
-    csv: bool = typer.Option(False, "--csv", help="print CSV"),
-    latex: bool = typer.Option(False, "--latex", help="print a LaTeX tabular"),
-    as_json: bool = typer.Option(False, "--json", help="print the rows as JSON (numbers as numbers, missing: null)"),
+    markdown: bool = typer.Option(False, "--markdown", help="print Markdown: one table per dataset and split"),
+    csv: bool = typer.Option(False, "--csv", help="print CSV (the boards stacked, dataset and split columns)"),
+    latex: bool = typer.Option(False, "--latex", help="print LaTeX booktabs tables, ready for a paper"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON (numbers as numbers, missing: null)"),
     task: str = typer.Option(None, help="only 'continuous' or 'isolated' rows"),
     intervals: bool = typer.Option(False, help="95% bootstrap intervals of our figures (1000 replicates, seed 0), "
                                    "from the runs' per-sample outputs"),
+    flat: bool = typer.Option(False, help="one wide table per task (every metric ours/paper/diff) instead of one "
+                              "board per dataset and split"),
+    breakdown: bool = typer.Option(False, help="per run: WER or top-k by signer and clip length, per gloss or "
+                                   "class, the most frequent confusions (markdown; --json for data)"),
+    html: Path = typer.Option(None, metavar="DIR", help="write DIR/index.html: one self-contained page with the "
+                              "boards, interval bars, published-vs-ours plots and the breakdowns"),
+    data_root: Path = typer.Option(None, exists=True, file_okay=False,
+                                   help="breakdowns: the dataset release, for signers, clip lengths and class names "
+                                   "that older runs did not store"),
+    top: int = typer.Option(10, help="breakdowns: how many glosses, classes and confusions to list"),
 ) -> None:
-    """The leaderboard, built only from result records: published claims beside our runs."""
+    """The leaderboard, built only from result records: published claims beside our runs, one ranked board per
+    dataset and split with footnotes; --breakdown and --html add where each run fails."""
     chosen = [name for name, flag in (("markdown", markdown), ("csv", csv), ("latex", latex), ("json", as_json))
               if flag]
     if len(chosen) > 1:
@@ -125,15 +136,53 @@ def report(
             raise ValueError(f"no {task + ' ' if task else ''}result records under {', '.join(map(str, sources))}: "
                              "expected record .json files (bench eval writes them to results/runs; published claims "
                              "are in results/published)")
-        if chosen:
-            typer.echo(api.report(sources, fmt=chosen[0], task=task, intervals=1000 if intervals else 0), nl=False)
+        if html is not None:
+            path = api.html_report(found, html, intervals=1000, data_root=data_root)
+            err_console.print(f"wrote {escape(str(path))}", highlight=False)
             return
-        from bench.report import TASK_TITLES, task_tables, to_rich_table
+        if breakdown:
+            items = api.breakdowns(found, data_root, top)
+            if as_json:
+                typer.echo(json.dumps(items, ensure_ascii=False, indent=1))
+            else:
+                from bench.breakdowns import breakdowns_markdown
 
-        for name, table in task_tables(sources, task=task, intervals=1000 if intervals else 0).items():
-            console.print(to_rich_table(table, title=TASK_TITLES[name]))
+                typer.echo(breakdowns_markdown(items), nl=False)
+            return
+        replicates = 1000 if intervals else 0
+        if chosen:
+            typer.echo(api.report(sources, fmt=chosen[0], task=task, intervals=replicates, flat=flat), nl=False)
+            return
+        _print_boards(sources, task, replicates, flat)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
+
+
+def _print_boards(sources, task, intervals: int, flat: bool) -> None:
+    """The boards (or the flat per-task tables) as rich tables, footnotes under each."""
+    from bench.report import TASK_TITLES, task_tables, to_rich_table
+
+    if flat:
+        for name, table in task_tables(sources, task=task, intervals=intervals).items():
+            console.print(to_rich_table(table, title=TASK_TITLES[name]))
+        return
+    from rich.table import Table
+
+    from bench.report_boards import _cells, _numeric, boards, column_label
+
+    for board in boards(sources, task=task, intervals=intervals):
+        cells, numeric = _cells(board), _numeric(board.table)
+        table = Table(title=f"{board.title}: {board.caption}", title_justify="left")
+        for column in cells.columns:
+            table.add_column(column_label(column), justify="right" if column in numeric else "left")
+        for row in cells.values.tolist():
+            table.add_row(*map(escape, row))
+        console.print(table)
+        for number, note in enumerate(board.footnotes, 1):
+            console.print(f"  {number}. {escape(note)}", highlight=False, soft_wrap=True)
+        for note in board.general:
+            console.print(f"  {escape(note)}.", highlight=False, soft_wrap=True, style="dim")
+        console.print()
 
 
 @app.command(name="eval")

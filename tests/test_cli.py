@@ -35,8 +35,8 @@ def test_demo_pipeline_writes_records_the_report_reads(tmp_path):
     assert (tmp_path / "train" / "best.safetensors").is_file() and len(result.training.history) == 1
     report = runner.invoke(app, ["report", str(tmp_path / "results"), "--csv"])
     assert report.exit_code == 0, report.output
-    assert "corrnet_tiny,synthetic_phoenix2014,dev,official" in report.output
-    assert "s3d_rgb_tiny,synthetic_wlasl,test,temporal3-rgb" in report.output
+    assert 'synthetic_phoenix2014,dev,continuous,corrnet_tiny,"official: beam 10, batch 2' in report.output
+    assert 'synthetic_wlasl,test,isolated,s3d_rgb_tiny,"temporal3-rgb: temporal3, rgb' in report.output
     out = runner.invoke(app, ["eval", "--model", "s3d_rgb_tiny", "--dataset", "synthetic_wlasl", "--data-root",
                               str(tmp_path / "wlasl-synthetic"), "--random-weights", "--limit", "3", "--views",
                               "1view", "--results", str(tmp_path / "smoke")])
@@ -47,8 +47,9 @@ def test_demo_pipeline_writes_records_the_report_reads(tmp_path):
 def test_report_of_published_claims():
     out = runner.invoke(app, ["report", str(REPO / "results" / "published"), "--markdown"])
     assert out.exit_code == 0, out.output
-    assert "| continuous | corrnet | phoenix2014 | dev | - | paper | - | 18.8 | - | - |" in out.output
-    assert "## Isolated SLR" in out.output
+    dev = out.output[out.output.index("### phoenix2014 dev"):out.output.index("### phoenix2014 test")]
+    assert "| corrnet | paper: ctcdecode_beam10, batch 2, sclite | 18.8 | 4 |" in dev
+    assert "### wlasl2000 test" in out.output
 
 
 def test_report_errors_name_the_file(tmp_path):
