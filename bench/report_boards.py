@@ -193,7 +193,7 @@ def _board(key: tuple, group: list[ResultRecord], intervals: int) -> Board:
     table = table[[c for c in columns if c in ("model", "protocol") or table[c].notna().any()]]
     table.attrs["decimals"] = places
     judged = any(v == "reproduced" or str(v).startswith("off by") for v in table.get("verdict", []))
-    general = [f"Verdict: \"reproduced\" when our {METRIC_LABELS[primary]} is within {REPRODUCED_WITHIN:g} points "
+    general = [f"Verdict: reproduced when our {METRIC_LABELS[primary]} is within {REPRODUCED_WITHIN:g} points "
                "of the paper's; Δ = ours - paper, of the printed figures"] if judged else []
     if task == "continuous" and any(p in table for p in WER_PARTS):
         general.append("Sub/Del/Ins: our substitutions, deletions and insertions, % of reference words")
@@ -287,12 +287,13 @@ def board_latex(board: Board) -> str:
             values[0] += rf"\textsuperscript{{{marks.iloc[index]}}}"
         body.append(" & ".join(values) + r" \\")
     notes = [rf"\textsuperscript{{{n}}}\,{latex_escape(t)}" for n, t in enumerate(board.footnotes, 1)]
-    notes += [latex_escape(t) for t in board.general]
+    notes = [n.replace("Δ", r"$\Delta$") for n in notes + [latex_escape(t) for t in board.general]]
     return "\n".join([r"\begin{table}[t]", r"\centering", r"\small",
                       rf"\caption{{{latex_escape(board.title)}: {latex_escape(board.caption)}}}",
                       rf"\begin{{tabular}}{{{spec}}}", r"\toprule", " & ".join(top) + r" \\", "".join(rules),
                       " & ".join(sub) + r" \\", r"\midrule", *body, r"\bottomrule", r"\end{tabular}",
-                      r"\par\smallskip\footnotesize", r" \\ ".join(notes), r"\end{table}"]) + "\n"
+                      *([r"\par\smallskip\footnotesize", r" \\ ".join(notes)] if notes else []),
+                      r"\end{table}"]) + "\n"
 
 
 def board_dict(board: Board) -> dict:
