@@ -208,13 +208,14 @@ def _board(key: tuple, group: list[ResultRecord], intervals: int) -> Board:
 
 def boards(sources: Iterable[ResultRecord | str | os.PathLike], task: str | None = None,
            intervals: int = 0) -> list[Board]:
-    """One :class:`Board` per (dataset, split) of the records: continuous first, then datasets and splits in
-    alphabetical order. ``intervals``: bootstrap replicates for our figures' 95% intervals (0: none)."""
+    """One :class:`Board` per (dataset, split) of the records: continuous first; per task the boards with our runs
+    first, then datasets and splits in alphabetical order. ``intervals``: bootstrap replicates for our figures' 95% intervals (0: none)."""
     groups: dict[tuple, list[ResultRecord]] = {}
     for record in _records(sources):
         if task is None or record.task == task:
             groups.setdefault((record.task, record.dataset, record.split), []).append(record)
-    order = sorted(groups, key=lambda k: (list(TASK_METRICS).index(k[0]), k[1], k[2]))
+    evaluated = {k for k, group in groups.items() if any(r.kind == "run" for r in group)}
+    order = sorted(groups, key=lambda k: (list(TASK_METRICS).index(k[0]), k not in evaluated, k[1], k[2]))
     return [_board(key, groups[key], intervals) for key in order]
 
 

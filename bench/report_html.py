@@ -32,6 +32,7 @@ h2{font-size:1.25em;margin:1.6em 0 .3em;border-bottom:2px solid var(--line);padd
 h3{font-size:1.05em;margin:1.2em 0 .3em}
 nav a{display:inline-block;margin:0 .8em .3em 0;color:var(--ours);text-decoration:none}
 .caption,.general,footer{color:var(--muted)}
+.general{font-size:.88em;margin:.2em 0}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5em 0}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;min-width:100%}
 th,td{padding:.35em .6em;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
@@ -45,7 +46,8 @@ figure{margin:.6em 0}
 figcaption{font-size:.85em;color:var(--muted)}
 svg{max-width:100%;height:auto;display:block}
 svg text{font:12px system-ui,sans-serif;fill:var(--ink)}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:8px 24px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(320px,100%),1fr));gap:8px 24px}
+.grid>div{min-width:0}
 details{margin:.6em 0;border:1px solid var(--line);border-radius:6px;padding:.3em .8em;background:#fff}
 summary{cursor:pointer;font-weight:600}
 @media (max-width:640px){body{font-size:14px}header,main,footer{padding:0 10px}th,td{padding:.3em .4em}

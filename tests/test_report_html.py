@@ -128,14 +128,37 @@ def test_page_in_headless_chromium(chromium, site, tmp_path):
     assert check_numbers(boards, sources) == 16
     assert [r["model"] for r in boards[("phoenix2014", "test")]] == ["corrnet", "vac"]  # ranked on WER
     shot = tmp_path / "page.png"
-    for width in (1280, 390):  # laptop and phone
-        result = headless(chromium, tmp_path, f"--screenshot={shot}", f"--window-size={width},1600", path.as_uri())
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert [line for line in result.stderr.splitlines() if ":CONSOLE" in line] == []
-        data = shot.read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
-        assert int.from_bytes(data[16:20], "big") == width  # the PNG's width
-        shot.unlink()
+    result = headless(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", path.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [line for line in result.stderr.splitlines() if ":CONSOLE" in line] == []
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert int.from_bytes(data[16:20], "big") == 1280  # the PNG's width
+
+
+# measures, in a copy of the page, every element outside a table scroller that ends right of the viewport
+OVERFLOW_PROBE = ("<script>var o=[];document.querySelectorAll('body *').forEach(function(e){"
+                  "var r=e.getBoundingClientRect();if(r.right>document.documentElement.clientWidth+1&&"
+                  "!e.closest('.scroll'))o.push(e.tagName);});document.body.setAttribute('data-overflow',"
+                  "o.length+':'+o.slice(0,5).join(','));</script></body>")
+
+
+def test_page_fits_a_phone(chromium, site, tmp_path):
+    """At 390 px only the wide tables scroll (inside their own box); nothing else is wider than the screen."""
+    path, _ = site
+    probe = path.parent / "probe.html"
+    probe.write_text(path.read_text().replace("</body>", OVERFLOW_PROBE))
+    dom = headless(chromium, tmp_path, "--window-size=390,1200", "--dump-dom", probe.as_uri())
+    assert re.search(r'data-overflow="([^"]*)"', dom.stdout).group(1) == "0:"
+    wide = headless(chromium, tmp_path, "--window-size=390,1200", "--dump-dom",
+                    _with_wide_block(path, probe).as_uri())
+    assert re.search(r'data-overflow="(\d+)', wide.stdout).group(1) != "0"  # the probe can fail
+
+
+def _with_wide_block(path, probe):
+    probe.write_text(path.read_text().replace("<main>", '<main><div style="width:900px">wide</div>')
+                     .replace("</body>", OVERFLOW_PROBE))
+    return probe
 
 
 def test_chromium_reports_console_errors(chromium, tmp_path):
