@@ -156,11 +156,13 @@ def datasets() -> list[dict]:
 
 
 def check_dataset(name: str, data_root: str | Path, splits: Iterable[str] | None = None,
-                  deep: bool = False) -> dict:
+                  deep: bool = False, videos: str | Path | None = None) -> dict:
     """The integrity report of each split (default: every split) of the release under ``data_root``, without a
     model: ``{split: IntegrityReport}`` (isolated datasets give :class:`bench.data.isolated.IsolatedIntegrity`).
     ``deep`` decodes every frame instead of the first frame or the container header. Raises ``KeyError`` for an
-    unknown dataset and ``DatasetError`` (naming the path and the expected layout) for a wrong root."""
+    unknown dataset and ``DatasetError`` (naming the path and the expected layout) for a wrong root. ``videos``
+    (isolated datasets): where the clips are, a folder or ``.zip`` relative to the root or absolute, as ``bench
+    eval --videos`` (NLA-SLR's package keeps them apart from its pickles)."""
     import warnings
 
     from bench.data import get_dataset
@@ -170,7 +172,10 @@ def check_dataset(name: str, data_root: str | Path, splits: Iterable[str] | None
     root = Path(data_root)
     if not root.is_dir():
         raise DatasetError(f"{name}: the data root {root} is not a folder; expected {cls.layout} under it")
-    dataset = cls(root)
+    if videos is not None and cls.task != "isolated":
+        raise DatasetError(f"{name}: --videos is for isolated-SLR datasets (clips); {name} reads frame folders "
+                           f"under the root ({cls.layout})")
+    dataset = cls(root) if videos is None else cls(root, videos=videos)
     with warnings.catch_warnings():  # seq_len mismatches are in the isolated reports; no second copy on stderr
         warnings.simplefilter("ignore")
         return {split: dataset.integrity(split, deep=deep) for split in (list(splits or []) or dataset.splits)}

@@ -437,6 +437,8 @@ def datasets_check(
     deep: bool = typer.Option(False, help="decode every frame (slow) instead of the first frame or the video header"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object per split, one per line"),
     show: int = typer.Option(5, help="how many missing / unreadable ids to show per split"),
+    videos: str = typer.Option(None, help="isolated SLR: the clips folder or .zip, relative to --data-root or "
+                               "absolute (default: the layout's), as bench eval --videos"),
 ) -> None:
     """Integrity of a release without a model: per split the nominal samples and how many are present, missing
     (no frames / no clip) or unreadable, with the first ids. Exit 0 when every nominal sample is present and
@@ -444,7 +446,7 @@ def datasets_check(
     from bench.data.cslr import DatasetError
 
     try:
-        reports = api.check_dataset(name, data_root, split or None, deep=deep)
+        reports = api.check_dataset(name, data_root, split or None, deep=deep, videos=videos)
     except (KeyError, DatasetError, OSError) as err:
         _fail(err.args[0] if isinstance(err, KeyError) else err)
     rows = [api.integrity_fields(report) for report in reports.values()]
