@@ -99,7 +99,10 @@ def _fill_from_release(samples: RunSamples, root: Path) -> None:
     from bench.data import get_dataset
 
     record = samples.record
-    dataset = get_dataset(record.dataset)(root)
+    cls = get_dataset(record.dataset)
+    videos = record.extra.get("data", {}).get("videos")  # where the run read its clips, if still there
+    use_videos = cls.task == "isolated" and videos and Path(videos).exists()
+    dataset = cls(root, videos=videos) if use_videos else cls(root)
     by_id = {s.id: s for s in dataset.samples(record.split)}
     for row in samples.rows:
         sample = by_id.get(row["id"])

@@ -20,7 +20,7 @@ import pandas as pd
 
 from bench.records import ResultRecord
 from bench.report import (METRIC_LABELS, PRIMARY, REPRODUCED_WITHIN, TASK_METRICS, UNREADABLE, _intervals, _pairs,
-                          _records, _shown, format_number, formatted, latex_escape, samples_text, verdict)
+                          _records, _shown, formatted, latex_escape, samples_text, verdict)
 
 WER_PARTS = ("sub", "del", "ins")  # our S/D/I, % of reference words (the python scorer's counts = sclite's)
 PART_LABELS = {"sub": "Sub", "del": "Del", "ins": "Ins"}
@@ -127,7 +127,7 @@ def _board(key: tuple, group: list[ResultRecord], intervals: int) -> Board:
     by_model: dict[str, list[ResultRecord]] = {}
     for record in group:
         by_model.setdefault(record.model, []).append(record)
-    rows, places, found = [], {}, []
+    rows, places = [], {}
     for model, records in by_model.items():
         for run, claim in _pairs(records):
             row: dict[str, Any] = {"model": model,
@@ -160,7 +160,6 @@ def _board(key: tuple, group: list[ResultRecord], intervals: int) -> Board:
                 row["verdict"] = verdict(run, claim, {f"{primary}_diff": row[f"{primary}_diff"]}, task)
             row["evaluated"] = samples_text(run)
             rows.append((row, hints, _row_notes(run, claim), cis))
-            found.append(run)
 
     def rank(item):
         row = item[1][0]
@@ -337,7 +336,3 @@ def render_boards(items: list[Board], fmt: str = "markdown") -> str:
         return json.dumps([board_dict(b) for b in items], ensure_ascii=False, indent=1) + "\n"
     raise ValueError(f"render_boards: fmt expected one of ['markdown', 'csv', 'latex', 'json'], found {fmt!r}")
 
-
-def format_cell(value: Any, places: int | None = None, signed: bool = False) -> str:
-    """One cell as the tables print it (re-exported for the HTML page)."""
-    return format_number(value, places, signed)

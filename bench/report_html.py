@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from bench.breakdowns import breakdowns, load_run_samples
+from bench.breakdowns import TITLES, run_breakdowns
 from bench.io.atomic import atomic_open
 from bench.records import ResultRecord
 from bench.report import PRIMARY, _records, format_number
@@ -162,14 +162,9 @@ def bar_chart(rows: list[dict], label: str, value: str, title: str, limit: int =
     return f"<figure>{''.join(parts)}<figcaption>{_e(title)}</figcaption></figure>"
 
 
-BREAKDOWN_TITLES = {"by_signer": "By signer", "by_length": "By clip length (frames)", "by_gloss": "By gloss",
-                    "substitutions": "Most frequent substitutions", "by_class": "By class (worst top-1 first)",
-                    "confusions": "Most confused class pairs (label -> top-1)"}
-
-
 def _plain_table(rows: list[dict], limit: int = 30) -> str:
     columns = list(rows[0])
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    head = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(
         f'<td class="{"num" if isinstance(r[c], (int, float)) else "text"}">{_e(format_number(r[c]))}</td>'
         for c in columns) + "</tr>" for r in rows[:limit])
@@ -178,24 +173,23 @@ def _plain_table(rows: list[dict], limit: int = 30) -> str:
            f"</table></div>{more}"
 
 
-def _run_section(record: ResultRecord, data_root: str | os.PathLike | None) -> str:
-    name = f"{record.model} · {record.dataset} {record.split} · {record.tag}"
-    try:
-        samples = load_run_samples(record, getattr(record, "origin", None), data_root)
-        tables = breakdowns(samples)
-    except (OSError, ValueError, KeyError) as err:
-        return f"<details><summary>{_e(name)}</summary><p class='caption'>No breakdowns: {_e(err)}</p></details>"
-    metric = "wer" if record.task == "continuous" else "top1"
+def _run_section(item: dict) -> str:
+    """One run's breakdowns (an item of :func:`bench.breakdowns.run_breakdowns`) as charts and tables."""
+    name = f"{item['model']} · {item['dataset']} {item['split']} · {item['protocol']}"
+    if "error" in item:
+        return f"<details><summary>{_e(name)}</summary><p class='caption'>No breakdowns: {_e(item['error'])}</p>" \
+               "</details>"
+    metric, label = ("wer", "WER %") if item["task"] == "continuous" else ("top1", "top-1 %")
     blocks = []
-    for key, rows in tables.items():
+    for key, rows in item["tables"].items():
         chart = ""
         if key in ("by_signer", "by_length"):
-            chart = bar_chart(rows, "group", metric, f"{BREAKDOWN_TITLES[key]}: {metric.upper()} %")
+            chart = bar_chart(rows, "group", metric, f"{TITLES[key]}: {label}")
         elif key == "by_class":
             chart = bar_chart(rows, "class", "top1", "Per-class top-1 % (worst 30)")
-        blocks.append(f"<div><h3>{_e(BREAKDOWN_TITLES[key])}</h3>{chart}{_plain_table(rows)}</div>")
-    filled = (f"<p class='caption'>Filled from the dataset release: {_e(', '.join(samples.filled_from))}.</p>"
-              if samples.filled_from else "")
+        blocks.append(f"<div><h3>{_e(TITLES[key])}</h3>{chart}{_plain_table(rows)}</div>")
+    filled = (f"<p class='caption'>Filled from the dataset release: {_e(', '.join(item['filled_from']))}.</p>"
+              if item["filled_from"] else "")
     return f"<details open><summary>{_e(name)}</summary>{filled}<div class='grid'>{''.join(blocks)}</div></details>"
 
 
@@ -213,7 +207,7 @@ def page(sources: Iterable[ResultRecord | str | os.PathLike], intervals: int = 1
         sections.append(f'<section class="board" id="{_anchor(board)}"><h2>{_e(board.title)}</h2>'
                         f'<p class="caption">{_e(board.caption)}</p>{_board_table(board)}{plot_board(board)}'
                         f'<ol class="footnotes">{notes}</ol>{general}</section>')
-    runs_html = "".join(_run_section(r, data_root) for r in runs)
+    runs_html = "".join(_run_section(item) for item in run_breakdowns(runs, data_root))
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
