@@ -298,7 +298,8 @@ def breakdowns(samples: RunSamples, top: int = 10) -> dict[str, list[dict]]:
 
 
 TITLES = {"by_signer": "By signer", "by_length": "By clip length (frames, bins at the quartiles)",
-          "by_gloss": "By gloss (reference glosses with the most errors)", "substitutions": "Most frequent substitutions",
+          "by_gloss": "By gloss (reference glosses with the most errors)",
+          "substitutions": "Most frequent substitutions",
           "by_class": "By class (worst top-1 first)", "confusions": "Most confused class pairs (label -> top-1)"}
 
 

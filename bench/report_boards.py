@@ -24,6 +24,7 @@ from bench.report import (METRIC_LABELS, PRIMARY, REPRODUCED_WITHIN, TASK_METRIC
 
 WER_PARTS = ("sub", "del", "ins")  # our S/D/I, % of reference words (the python scorer's counts = sclite's)
 PART_LABELS = {"sub": "Sub", "del": "Del", "ins": "Ins"}
+SIDE_HEADERS = {"ours": "ours", "ci95": r"95\% CI", "published": "paper", "diff": r"$\Delta$"}  # LaTeX, 2nd row
 SCORER_TEXT = {"sclite": "sclite (SCTK)", "python": "a Python WER evaluator",
                "official-python": "the official Python evaluator, its quirks replayed"}
 TASK_UNITS = {"continuous": "WER %, lower is better", "isolated": "top-k accuracy %, higher is better"}
@@ -208,7 +209,8 @@ def _board(key: tuple, group: list[ResultRecord], intervals: int) -> Board:
 def boards(sources: Iterable[ResultRecord | str | os.PathLike], task: str | None = None,
            intervals: int = 0) -> list[Board]:
     """One :class:`Board` per (dataset, split) of the records: continuous first; per task the boards with our runs
-    first, then datasets and splits in alphabetical order. ``intervals``: bootstrap replicates for our figures' 95% intervals (0: none)."""
+    first, then datasets and splits in alphabetical order. ``intervals``: bootstrap replicates for our figures'
+    95% intervals (0: none)."""
     groups: dict[tuple, list[ResultRecord]] = {}
     for record in _records(sources):
         if task is None or record.task == task:
@@ -273,8 +275,7 @@ def board_latex(board: Board) -> str:
             span = [c for c in columns[i:] if c.rpartition("_")[0] == metric]
             top.append(rf"\multicolumn{{{len(span)}}}{{c}}{{{METRIC_LABELS.get(metric, latex_escape(metric))}}}")
             rules.append(rf"\cmidrule(lr){{{i + 1}-{i + len(span)}}}")
-            sub += [{"ours": "ours", "ci95": r"95\% CI", "published": "paper", "diff": r"$\Delta$"}[c.rpartition("_")[2]]
-                    for c in span]
+            sub += [SIDE_HEADERS[c.rpartition("_")[2]] for c in span]
             i += len(span)
         else:
             top.append("")
