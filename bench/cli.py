@@ -82,7 +82,6 @@ def demo(
     """The embedded default: synthetic signing in PHOENIX-2014's and WLASL's layouts, a reduced CorrNet and a
     reduced NLA-SLR S3D trained on CPU, evaluated with the official protocols, ranked from the records."""
     from bench.console import eval_summary, isolated_summary, progress_display
-    from bench.report import TASK_TITLES, task_tables, to_rich_table
 
     with progress_display(err_console) as progress, _interruptible(lambda: _train_stopped(progress.last, out)):
         result = api.demo(out, seed=seed, epochs=epochs, log=_note, isolated_epochs=isolated_epochs,
@@ -93,10 +92,8 @@ def demo(
     if result.isolated is not None:
         console.print("[bold]s3d_rgb_tiny, test[/]")
         console.print(isolated_summary(result.isolated))
-    for task, table in task_tables(result.records).items():
-        table = table.drop(columns=["task"]).dropna(axis=1, how="all")  # no published numbers for synthetic data
-        console.print(to_rich_table(table,
-                                    title=f"Leaderboard: {TASK_TITLES[task]} (bench report, from the records)"))
+    console.print("[bold]Leaderboards (bench report, from the records)[/]")
+    _print_boards(result.records, None, 0, False)
     console.print(f"demo finished in {result.seconds / 60:.1f} min")
 
 
@@ -172,7 +169,8 @@ def _print_boards(sources, task, intervals: int, flat: bool) -> None:
 
     for board in boards(sources, task=task, intervals=intervals):
         cells, numeric = _cells(board), _numeric(board.table)
-        table = Table(title=f"{board.title}: {board.caption}", title_justify="left")
+        table = Table(title=board.title, caption=board.caption, title_justify="left", caption_justify="left",
+                      title_style="bold")
         for column in cells.columns:
             table.add_column(column_label(column), justify="right" if column in numeric else "left")
         for row in cells.values.tolist():
