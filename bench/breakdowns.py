@@ -44,6 +44,7 @@ class RunSamples:
     classes: list[str] | None = None  # isolated: class index -> gloss, when known
     filled_from: list[str] = field(default_factory=list)  # what came from the dataset release, not the run's files
     origin: Path | None = None  # the record's file
+    not_filled: str | None = None  # why the release given could not fill the gaps
 
 
 def load_run_samples(record: ResultRecord | str | os.PathLike, origin: str | os.PathLike | None = None,
@@ -59,7 +60,10 @@ def load_run_samples(record: ResultRecord | str | os.PathLike, origin: str | os.
     samples = _continuous(record, origin) if record.task == "continuous" else _isolated(record, origin)
     samples.origin = origin
     if data_root is not None:
-        _fill_from_release(samples, Path(data_root))
+        try:
+            _fill_from_release(samples, Path(data_root))
+        except (OSError, ValueError, KeyError) as err:  # another dataset's release: the run's own files still count
+            samples.not_filled = f"{data_root}: {err}"
     return samples
 
 
@@ -318,6 +322,8 @@ def run_breakdowns(sources, data_root: str | os.PathLike | None = None, top: int
         try:
             samples = load_run_samples(record, origin, data_root)
             item.update(filled_from=samples.filled_from, tables=breakdowns(samples, top))
+            if samples.not_filled:
+                item["not_filled"] = samples.not_filled
         except (OSError, ValueError, KeyError) as err:
             item["error"] = str(err)
         out.append(item)
@@ -338,6 +344,8 @@ def breakdowns_markdown(items: list[dict]) -> str:
             continue
         if item["filled_from"]:
             parts.append(f"Filled from the dataset release: {', '.join(item['filled_from'])}.\n")
+        if item.get("not_filled"):
+            parts.append(f"Not filled from the release: {item['not_filled']}\n")
         for name, rows in item["tables"].items():
             parts.append(f"### {TITLES[name]}\n\n{to_markdown(pd.DataFrame(rows))}")
     return "\n".join(parts)

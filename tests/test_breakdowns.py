@@ -153,3 +153,11 @@ def test_cli_breakdown_prints_markdown_and_json(tmp_path):
     assert [i["task"] for i in items] == ["continuous", "isolated"]
     assert items[1]["tables"]["by_class"][0]["class"] == "cat"
     assert run_breakdowns([tmp_path / "c"])[0]["tables"]["by_signer"][0]["wer"] == 20.0
+
+
+def test_a_release_that_does_not_fit_leaves_the_runs_own_files(tmp_path):
+    empty = tmp_path / "not-a-release"
+    empty.mkdir()
+    samples = load_run_samples(continuous_run(tmp_path / "runs"), data_root=empty)
+    assert samples.not_filled.startswith(f"{empty}: ") and samples.filled_from == []
+    assert breakdowns(samples)["by_signer"][1]["wer"] == 60.0
