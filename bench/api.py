@@ -55,17 +55,17 @@ def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | Non
     return render_boards(boards(list(sources), task=task, intervals=intervals), fmt)
 
 
-def breakdowns(sources: Iterable[str | Path], data_root: str | Path | None = None, top: int = 10) -> list[dict]:
+def breakdowns(sources: Iterable[str | Path], data_root=None, top: int = 10) -> list[dict]:
     """Per run record under ``sources``: WER or top-k by signer and clip length, per gloss or class, and the most
-    frequent confusions, from its stored per-sample outputs (:mod:`bench.breakdowns`); ``data_root`` fills what
-    older runs did not store (signers, clip lengths, class names, scored words) from the dataset release."""
+    frequent confusions, from its stored per-sample outputs (:mod:`bench.breakdowns`); ``data_root`` (a release,
+    or several) fills what older runs did not store (signers, clip lengths, class names, scored words)."""
     from bench.breakdowns import run_breakdowns
 
     return run_breakdowns(list(sources), data_root, top)
 
 
 def html_report(sources: Iterable[str | Path], out_dir: str | Path, intervals: int = 1000,
-                data_root: str | Path | None = None) -> Path:
+                data_root=None) -> Path:
     """Write the self-contained leaderboard page ``out_dir/index.html`` (:mod:`bench.report_html`)."""
     from bench.report_html import write_page
 

@@ -48,9 +48,10 @@ class RunSamples:
 
 
 def load_run_samples(record: ResultRecord | str | os.PathLike, origin: str | os.PathLike | None = None,
-                     data_root: str | os.PathLike | None = None) -> RunSamples:
+                     data_root=None) -> RunSamples:
     """The per-sample rows of a run record (or record file); ``origin``: the record's file, for relative paths;
-    ``data_root``: the dataset release, to fill what older runs did not store (signers, clip lengths, words)."""
+    ``data_root``: the dataset release (or several: the first that reads as the run's dataset is used), to fill
+    what older runs did not store (signers, clip lengths, class names, scored words)."""
     if not isinstance(record, ResultRecord):
         origin, record = record, read_record(record)
     if record.kind != "run":
@@ -59,11 +60,16 @@ def load_run_samples(record: ResultRecord | str | os.PathLike, origin: str | os.
     origin = Path(origin) if origin is not None else None
     samples = _continuous(record, origin) if record.task == "continuous" else _isolated(record, origin)
     samples.origin = origin
-    if data_root is not None:
+    roots = [] if data_root is None else [data_root] if isinstance(data_root, (str, os.PathLike)) else data_root
+    failures = []
+    for root in roots:
         try:
-            _fill_from_release(samples, Path(data_root))
+            _fill_from_release(samples, Path(root))
+            break
         except (OSError, ValueError, KeyError) as err:  # another dataset's release: the run's own files still count
-            samples.not_filled = f"{data_root}: {err}"
+            failures.append(f"{root}: {err}")
+    else:
+        samples.not_filled = "; ".join(failures) or None
     return samples
 
 
@@ -108,6 +114,9 @@ def _fill_from_release(samples: RunSamples, root: Path) -> None:
     use_videos = cls.task == "isolated" and videos and Path(videos).exists()
     dataset = cls(root, videos=videos) if use_videos else cls(root)
     by_id = {s.id: s for s in dataset.samples(record.split)}
+    if not any(row["id"] in by_id for row in samples.rows):
+        raise ValueError(f"none of the run's {len(samples.rows)} sample ids is in {record.dataset} {record.split} "
+                         f"under this root (e.g. {samples.rows[0]['id'] if samples.rows else '-'})")
     for row in samples.rows:
         sample = by_id.get(row["id"])
         if sample is None:
@@ -307,7 +316,7 @@ TITLES = {"by_signer": "By signer", "by_length": "By clip length (frames, bins a
           "by_class": "By class (worst top-1 first)", "confusions": "Most confused class pairs (label -> top-1)"}
 
 
-def run_breakdowns(sources, data_root: str | os.PathLike | None = None, top: int = 10) -> list[dict]:
+def run_breakdowns(sources, data_root=None, top: int = 10) -> list[dict]:
     """Breakdowns of every run record under ``sources``: ``[{"record": file or name, "model", "dataset", "split",
     "protocol", "filled_from", "tables": {name: rows}} or {..., "error": why}]``."""
     from bench.report import _records

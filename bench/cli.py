@@ -113,9 +113,10 @@ def report(
                                    "class, the most frequent confusions (markdown; --json for data)"),
     html: Path = typer.Option(None, metavar="DIR", help="write DIR/index.html: one self-contained page with the "
                               "boards, interval bars, published-vs-ours plots and the breakdowns"),
-    data_root: Path = typer.Option(None, exists=True, file_okay=False,
-                                   help="breakdowns: the dataset release, for signers, clip lengths and class names "
-                                   "that older runs did not store"),
+    data_root: list[Path] = typer.Option(None, exists=True, file_okay=False,
+                                         help="breakdowns: a dataset release, for signers, clip lengths, class "
+                                         "names and words that older runs did not store (repeatable: each run "
+                                         "uses the first that reads as its dataset)"),
     top: int = typer.Option(10, help="breakdowns: how many glosses, classes and confusions to list"),
 ) -> None:
     """The leaderboard, built only from result records: published claims beside our runs, one ranked board per

@@ -194,7 +194,7 @@ def _run_section(item: dict) -> str:
 
 
 def page(sources: Iterable[ResultRecord | str | os.PathLike], intervals: int = 1000,
-         data_root: str | os.PathLike | None = None, title: str = "Sign language recognition leaderboard") -> str:
+         data_root=None, title: str = "Sign language recognition leaderboard") -> str:
     """The whole page as a string (see the module docstring)."""
     records = _records(sources)
     items = boards(records, intervals=intervals)
@@ -226,7 +226,7 @@ def _anchor(board: Board) -> str:
 
 
 def write_page(sources: Iterable[ResultRecord | str | os.PathLike], out_dir: str | os.PathLike,
-               intervals: int = 1000, data_root: str | os.PathLike | None = None) -> Path:
+               intervals: int = 1000, data_root=None) -> Path:
     """Write ``out_dir/index.html`` atomically and return its path."""
     path = Path(out_dir) / "index.html"
     text = page(sources, intervals, data_root)

@@ -161,3 +161,21 @@ def test_a_release_that_does_not_fit_leaves_the_runs_own_files(tmp_path):
     samples = load_run_samples(continuous_run(tmp_path / "runs"), data_root=empty)
     assert samples.not_filled.startswith(f"{empty}: ") and samples.filled_from == []
     assert breakdowns(samples)["by_signer"][1]["wer"] == 60.0
+
+
+def test_several_releases_each_run_takes_its_own(tmp_path):
+    """--data-root twice: each run fills from the first release that reads as its dataset."""
+    from bench.data.synthetic_signs import make_dataset
+
+    phoenix = tmp_path / "phoenix-2014-multisigner"
+    ids = [s.id for s in make_dataset(phoenix, {"train": 1, "dev": 2, "test": 1}, frame_size=16).samples("dev")]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    path = continuous_run(tmp_path / "runs", with_signer=False)
+    samples = load_run_samples(path, data_root=[empty, phoenix])  # readable, but holds none of the run's ids
+    assert samples.not_filled.count("none of the run's 4 sample ids") == 1 and samples.filled_from == []
+    for file in (path.parent / "m__synthetic_phoenix2014__dev__official").iterdir():  # the run on that release
+        file.write_text(file.read_text().replace('"s1"', f'"{ids[0]}"').replace('"s3"', f'"{ids[1]}"'))
+    samples = load_run_samples(path, data_root=[empty, phoenix])
+    assert samples.not_filled is None and samples.filled_from == ["signers"]
+    assert sum(row["signer"] is not None for row in samples.rows) == 2
