@@ -112,7 +112,7 @@ def _fill_from_release(samples: RunSamples, root: Path) -> None:
     cls = get_dataset(record.dataset)
     videos = record.extra.get("data", {}).get("videos")  # where the run read its clips, if still there
     use_videos = cls.task == "isolated" and videos and Path(videos).exists()
-    dataset = cls(root, videos=videos) if use_videos else cls(root)
+    dataset = cls(root, videos=Path(videos).resolve()) if use_videos else cls(root)  # as the run saw it: cwd
     by_id = {s.id: s for s in dataset.samples(record.split)}
     if not any(row["id"] in by_id for row in samples.rows):
         raise ValueError(f"none of the run's {len(samples.rows)} sample ids is in {record.dataset} {record.split} "
