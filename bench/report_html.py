@@ -232,4 +232,5 @@ def write_page(sources: Iterable[ResultRecord | str | os.PathLike], out_dir: str
     text = page(sources, intervals, data_root)
     with atomic_open(path) as handle:
         handle.write(text)
+    path.chmod(0o644)  # a page to serve or share, not a private temporary file
     return path
