@@ -38,7 +38,7 @@ table{border-collapse:collapse;font-variant-numeric:tabular-nums;min-width:100%}
 th,td{padding:.35em .6em;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
 th{font-weight:600;background:#eef2f6;position:sticky;top:0}
 td.num,th.num{text-align:right}
-tbody tr:first-child td{font-weight:600}
+table.leaderboard tbody tr:first-child td{font-weight:600}
 td.verdict-ok{color:#1a7f37}
 td.verdict-off{color:#b42318}
 ol.footnotes{font-size:.88em;color:var(--muted);padding-left:1.6em}
