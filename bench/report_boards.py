@@ -72,7 +72,7 @@ def protocol_text(protocol: dict) -> str:
         parts.append(str(protocol["scorer"]))
     views = protocol.get("views")
     if views:
-        parts.append(f"{views} views" if isinstance(views, int) else str(views))
+        parts.append((f"{views} view" + "s" * (views != 1)) if isinstance(views, int) else str(views))
     if protocol.get("output"):
         parts.append(str(protocol["output"]))
     if protocol.get("frames"):

@@ -272,4 +272,5 @@ def test_protocol_text():
     assert protocol_text({"tag": "1view-rgb", "views": "1view", "output": "rgb", "frames": 16,
                           "precision": "amp"}) == "1view-rgb: 1view, rgb, 16 frames, amp"
     assert protocol_text({"tag": "paper", "views": 3}) == "paper: 3 views"
+    assert protocol_text({"tag": "paper_1crop", "views": 1}) == "paper_1crop: 1 view"
     assert protocol_text({"tag": "bs1"}) == "bs1"
