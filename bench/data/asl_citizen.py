@@ -44,6 +44,7 @@ class AslCitizen(ListedIslrDataset):
     release_videos = "videos"
     metric_ks = (10, 20)  # the paper's top-10 and top-20, beside the card's top-k
     rank_metrics = ("dcg", "mrr")
+    per_signer = True
     layout = ("splits/{train,val,test}.csv (header 'Participant ID,Video file,Gloss,ASL-LEX Code') and "
               "videos/<Video file> under the root")
 

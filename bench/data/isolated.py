@@ -116,6 +116,7 @@ class IslrDataset:
     package_extra_files: ClassVar[str] = ""  # other package files, for error messages (WLASL: ", <K>.json")
     metric_ks: ClassVar[tuple[int, ...]] = ()  # the release's own top-k beside the card's (ASL-Citizen: 10, 20)
     rank_metrics: ClassVar[tuple[str, ...]] = ()  # its ranking metrics (bench.metrics.RANK_METRICS: dcg, mrr)
+    per_signer: ClassVar[bool] = False  # the release's paper reports accuracy per signer too (ASL-Citizen)
 
     def __init__(self, root: str | os.PathLike, videos: str | os.PathLike | None = None):
         """``videos``: where the clips are (a folder or a ``.zip``, relative to ``root`` or absolute); default:
