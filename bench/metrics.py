@@ -296,6 +296,8 @@ def fuse_views(view_scores, kind: str = "softmax_mean") -> np.ndarray:
 
     ``softmax_mean`` averages the softmax of each view: this is NLA-SLR's ``3x_pad`` "3-crop" test (three temporal
     windows), SignVLM's 3 spatial crops and SignNet's 3 temporal clips. ``mean`` averages the raw scores as given.
+    SignNet's official merge groups views by file basename (up to its first dot) and skips the views of a second
+    clip of the same name; no SignNet list has two such clips in a split, so grouping by sample is the same there.
     """
     if kind not in FUSIONS:
         raise ValueError(f"fuse_views: kind expected one of {sorted(FUSIONS)}, found {kind!r}")

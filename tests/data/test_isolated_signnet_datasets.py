@@ -101,3 +101,13 @@ def test_real_revised_label_maps_read(reference, tmp_path, size):
     shutil.copyfile(reference / "islr" / "signnet_splits" / name, tmp_path / name)
     classes = get_dataset(f"wlasl{size}_revised")(tmp_path).classes()
     assert len(classes) == size and classes[:2] == ["(1)cheat", "(5)weather"] and len(set(classes)) == size
+
+
+@pytest.mark.parametrize("folder", ["asl_citizen", "wlasl2000", "wlasl100", "autsl_depth"])
+def test_signnets_basename_grouping_cannot_change_a_number(reference, folder):
+    """SignNet's merge groups views by ``path.split("/")[-1].split(".")[0]`` and skips a second clip of the same
+    name; in every SignNet list no two clips of a split share that name, so the harness groups by sample id."""
+    for lines in (reference / "islr" / "signnet_splits" / folder).glob("*.csv"):
+        paths = [line.split()[0] for line in lines.read_text(encoding="utf-8").splitlines() if line.strip()]
+        names = [p.split("/")[-1].split(".")[0] for p in paths]
+        assert len(paths) > 0 and len(set(names)) == len(names), lines
