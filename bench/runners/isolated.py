@@ -151,8 +151,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
         notes.append(f"limited to the first {cfg.limit} samples of the split")
     if integrity.frame_count_mismatches:
         notes.append(integrity.mismatch_line())
+    drop = dataset.official_frame_drop if card.protocol.frame_drop is None else card.protocol.frame_drop
     records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
-                             clock.total(), run_dir, integrity, per_signer)
+                             clock.total(), run_dir, integrity, per_signer, drop)
     return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
 
 
@@ -175,13 +176,14 @@ def window_inputs(sample, dataset, protocols, streams, table, card, device, read
     cache)."""
     views, keys_of = {}, {}
     for protocol in protocols:
-        chosen = protocol_views(dataset.frame_count(sample), protocol, card.protocol, dataset.name)
+        chosen = protocol_views(dataset.frame_count(sample, card.protocol.frame_drop), protocol, card.protocol,
+                                dataset.name)
         keys_of[protocol] = [v.key for v in chosen]
         for view in chosen:
             views.setdefault(view.key, view)
     whole_clip = card.input.spatial == "short_side"  # EVL resizes every frame of the clip, then samples the view
     if whole_clip:
-        vlen = dataset.frame_count(sample)
+        vlen = dataset.frame_count(sample, card.protocol.frame_drop)
         views = {k: replace(v, window=TemporalView("all", tuple(range(vlen))), select=tuple(int(i) for i in v.window.frame_indices()))
                  for k, v in views.items()}
     windows = list({(v.window.name, v.window.pad, v.window.indices): v.window for v in views.values()}.values())
@@ -294,7 +296,7 @@ def _fingerprint(cfg, loaded, protocols, samples) -> str:
 
 
 def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated, notes, seconds,
-                   run_dir, integrity, per_signer=None) -> list[Path]:
+                   run_dir, integrity, per_signer=None, frame_drop: int = 0) -> list[Path]:
     """One record per (view protocol, output): each is one leaderboard row."""
     paths = []
     missing_ids = sorted({i for ids in not_evaluated.values() for i in ids})
@@ -311,7 +313,8 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
                       "backbone_precision": "fp16" if cfg.fp16_backbone else "fp32",
                       "sampling": card.protocol.sampling, "stride": card.protocol.stride_for(cfg.dataset),
                       "paper_reports": protocol == reported[0] and reported[1] in (None, output),
-                      "per_class": card.protocol.per_class, **_crop_fields(protocol, card.protocol)},
+                      "per_class": card.protocol.per_class, "frame_drop": frame_drop,
+                      **_crop_fields(protocol, card.protocol)},
             metrics={k: v for k, v in values.items() if k.startswith("per_") or k in RANK_DECIMALS},
             decimals={k: RANK_DECIMALS.get(k, 2) for k in values if k.startswith("per_") or k in RANK_DECIMALS},
             samples={"nominal": len(samples), "evaluated": evaluated, "missing": len(samples) - evaluated,

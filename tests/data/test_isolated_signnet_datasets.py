@@ -37,6 +37,7 @@ def test_signnet_labels_spelling_and_frame_count(release):
     assert [(s.id, s.gloss, s.label) for s in signnet.samples("test")] == [("10001", "a_lot", 1), ("10002", "zero", 3)]
     sample = signnet.samples("test")[0]
     assert signnet.frame_count(sample) == 9 and plain.frame_count(plain.samples("test")[0]) == 7  # no len - 2
+    assert plain.frame_count(plain.samples("test")[0], drop=0) == 9  # a card's frame_drop overrides the dataset's
     report = signnet.integrity("test")
     assert (report.nominal, report.present, report.missing_ids) == (2, 1, ["10002"])
 

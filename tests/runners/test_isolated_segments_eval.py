@@ -97,7 +97,7 @@ def test_official_and_corrected_windows_rules_and_extra_metrics(release, segment
     twin = records["segment3_center"]["protocol"]
     assert (twin["crop"], twin["official"], twin["corrects"]) == ("center", False, "segment3")
     record = records["segment3"]
-    assert record["protocol"]["per_class"] == "all_classes"
+    assert record["protocol"]["per_class"] == "all_classes" and record["protocol"]["frame_drop"] == 0
     assert record["extra"]["per_class_rules"] == {
         "per_class_top1": "all_classes", "per_class_top5": "all_classes", "per_class_top10": "all_classes",
         "per_class_top20": "all_classes", "per_class_present_top1": "present_classes",
@@ -123,3 +123,21 @@ def test_official_and_corrected_windows_rules_and_extra_metrics(release, segment
     # clips of 32 frames or fewer (16 frames at rate 2) give one window for all segments, read once; 41 and 80
     # frames give 3 windows, segment1's being segment3's first; x 2 crops
     assert {r["id"]: r["windows"] for r in rows} == {"71-APPLE": 2, "72-SAIL": 6, "81-APPLE": 2, "82-seedSAIL": 6}
+
+
+def test_the_cards_frame_drop_overrides_the_datasets(tmp_path, segment_card):
+    """WLASL's reader drops 2 frames (NLA-SLR's lintel rule); SignNet's decord loader drops none (frame_drop 0)."""
+    from bench.data.wlasl import Wlasl100, write_wlasl
+    from bench.runners.isolated import window_inputs
+
+    write_wlasl(tmp_path, ["book"], [{"video_id": "00001", "gloss": "book", "split": "test"},
+                                     {"video_id": "00002", "gloss": "book", "split": "train"}],
+                {"00001": clip(20, 5)})
+    dataset = Wlasl100(tmp_path)
+    sample = dataset.samples("test")[0]
+    pads = {}
+    for drop in (None, 0):
+        card = replace(segment_card, protocol=replace(segment_card.protocol, frame_drop=drop))
+        inputs = window_inputs(sample, dataset, ("segment1",), ("rgb",), None, card, "cpu")
+        pads[drop] = inputs.protocols["segment1"][0][1]  # (name, pad, crop): the padding of the 16-frame window
+    assert pads == {None: (0, 7), 0: (0, 6)}  # 18 frames -> 9 taken at rate 2; 20 frames -> 10 taken
