@@ -9,6 +9,13 @@ recompute any top-k and confusion analysis without the model. Samples without a 
 listed: results read "2878 of 2879 evaluated". Each record also says which data layout was read (the release or
 NLA-SLR's package; clips whose ``seq_len`` differs from their stored frames) and how many labels were tied at the
 top-k decision (``ties``: the harness counts ties against the label; NLA-SLR's ``torch.argsort`` may not).
+
+Quirks recorded beside their corrections: a card whose one-crop protocol takes an off-centre window (SignNet's
+``segment3`` / ``segment1``, the left-most one) is also run with the centred window (``segment3_center``...), each
+record saying its crop and, for the twin, which official protocol it corrects. ``per_class_top{k}`` follows the
+card's per-class rule (``protocol.per_class``); the other rule's figure is kept beside it under its own name and
+``extra.per_class_rules`` names the rule of each figure. A release's own metrics (ASL-Citizen: top-10/20, DCG, MRR,
+per signer) come from the stored ranks (the full rank of the label, one int per sample, so DCG/MRR are exact).
 """
 
 from __future__ import annotations
