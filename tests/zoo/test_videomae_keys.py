@@ -90,3 +90,16 @@ def test_cards():
     assert k710.protocol.frames == 16 and k710.protocol.reported_view is None
     assert k710.checkpoints[0].num_classes == 710 and "81.5" in k710.checkpoints[0].note
     assert signnet.published and not tiny.published and signnet.build(7).pos_table_kind == "native"
+
+
+def test_published_claims_are_the_protocols_table():
+    from bench.records import read_records
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    claims = {(r.dataset, r.tag): r.metrics for r in read_records(root / "results" / "published" / "signnet.json")}
+    # PROTOCOLS.md "SignNet": P-I top-1 / top-5, P-C top-1 / top-5 (3 temporal segments); WLASL-2000 1-crop 61.81
+    table = {"wlasl2000": (62.82, 92.88, 60.01, 92.2), "wlasl1000": (75.16, 95.79, 75.27, 95.85),
+             "wlasl300": (87.28, 97.75, 87.74, 97.81), "wlasl100": (90.31, 97.67, 90.25, 97.58)}
+    names = ("per_instance_top1", "per_instance_top5", "per_class_top1", "per_class_top5")
+    assert {d: claims[d, "paper"] for d in table} == {d: dict(zip(names, v)) for d, v in table.items()}
+    assert claims["wlasl2000", "paper_1crop"] == {"per_instance_top1": 61.81} and len(claims) == 5
