@@ -67,6 +67,15 @@ class IsolatedProtocol:
     dataset_stride: Mapping[str, int] = field(default_factory=dict)  # per dataset (SignVLM's scripts differ)
 
     dataset_head: Mapping[str, int] = field(default_factory=dict)  # per dataset: an official head wider than its classes
+    # "segments" sampling (VideoMAE's test sampler, SignNet): the official spatial window of a one-crop protocol,
+    # "first" (left-most / top-most: SignNet's patched sampler) or "center"; a run also records the centred twin
+    crop_position: str = "center"
+    # the paper's per-class rule (bench.metrics.PER_CLASS_RULES): "present_classes" (NLA-SLR) or "all_classes"
+    # (SignNet: a class without test samples counts 0); records name it, the other rule is kept beside it
+    per_class: str = "present_classes"
+    # frames the official loader leaves off a clip's end; None: the dataset's rule (WLASL: 2, NLA-SLR's lintel
+    # reader); SignNet's decord reader uses every decoded frame (0)
+    frame_drop: int | None = None
 
     def stride_for(self, dataset: str) -> int:
         """The sampling stride on ``dataset``."""

@@ -90,6 +90,10 @@ def test_cards():
         assert card.input.channels == "RGB" and card.protocol.outputs == ("logits",)
     assert (signnet.protocol.frames, signnet.protocol.stride, signnet.input.crop) == (32, 2, 224)
     assert signnet.protocol.reported_view == "segment3" and "segment1" in signnet.protocol.views
+    assert (signnet.protocol.sampling, signnet.protocol.crop_position, signnet.protocol.per_class,
+            signnet.protocol.frame_drop, signnet.input.spatial) == ("segments", "first", "all_classes", 0,
+                                                                    "short_side_uint8")
+    assert (k710.protocol.crop_position, k710.protocol.per_class) == ("center", "present_classes")
     assert k710.protocol.frames == 16 and k710.protocol.reported_view is None
     assert k710.checkpoints[0].num_classes == 710 and "81.5" in k710.checkpoints[0].note
     with torch.device("meta"):
