@@ -22,6 +22,7 @@ CODE = "https://github.com/ganzobtn/slr_vit"  # the VideoMAEv2 fork lives in com
 # the head's rows per dataset (one card: the loader builds the head the data needs, and refuses a file of another)
 CLASSES = {"wlasl2000": 2000, "wlasl1000": 1000, "wlasl300": 300, "wlasl100": 100, "asl_citizen": 2731,
            "wlasl1518": 1518, "wlasl1573": 1573}
+SIGNNET_INPUT = replace(VIDEOMAE_INPUT, preprocess="hht")  # the network sees head-and-hands mosaics (bench.hht)
 TINY_VIT = VideoViTPreset(dim=64, depth=4, heads=4, patch=16, tubelet=2, input_size=64)  # CPU tests and demos
 
 
@@ -57,14 +58,14 @@ NOTES = (
 )
 
 CARD = register_model(ModelCard(
-    name="signnet", paper=PAPER, url=URL, code=CODE, build=build_signnet, input=VIDEOMAE_INPUT,
+    name="signnet", paper=PAPER, url=URL, code=CODE, build=build_signnet, input=SIGNNET_INPUT,
     protocol=segment_protocol(32, 2, reported="segment3"),
     training=None,  # TODO(strain): SignNet's fine-tuning recipe (layer decay 0.9, mixup/cutmix, ...)
     notes=NOTES, **FILE_KEYS))
 
 TINY = register_model(ModelCard(
     name="signnet_tiny", published=False, paper=PAPER, url=URL, code=CODE, build=build_signnet_tiny,
-    input=replace(VIDEOMAE_INPUT, frame_size=64, crop=64), protocol=segment_protocol(8, 2, reported="segment3"),
+    input=replace(SIGNNET_INPUT, frame_size=64, crop=64), protocol=segment_protocol(8, 2, reported="segment3"),
     training=None,  # TODO(strain): SignNet's recipe at CPU scale
     notes=("SignNet's VideoMAEv2 network at CPU scale (64 wide, 4 blocks, 4 heads, patch 16, tubelet 2, 64x64 "
            "frames, 8 frames = 64 tokens), trained from scratch: tests and demos, not a published model.",
