@@ -65,7 +65,7 @@ CARD = register_model(ModelCard(
 
 TINY = register_model(ModelCard(
     name="signnet_tiny", published=False, paper=PAPER, url=URL, code=CODE, build=build_signnet_tiny,
-    input=replace(SIGNNET_INPUT, frame_size=64, crop=64), protocol=segment_protocol(8, 2, reported="segment3"),
+    input=replace(VIDEOMAE_INPUT, frame_size=64, crop=64), protocol=segment_protocol(8, 2, reported="segment3"),
     training=None,  # TODO(strain): SignNet's recipe at CPU scale
     notes=("SignNet's VideoMAEv2 network at CPU scale (64 wide, 4 blocks, 4 heads, patch 16, tubelet 2, 64x64 "
            "frames, 8 frames = 64 tokens), trained from scratch: tests and demos, not a published model.",

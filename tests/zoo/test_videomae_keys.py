@@ -94,7 +94,7 @@ def test_cards():
             signnet.protocol.frame_drop, signnet.input.spatial) == ("segments", "first", "all_classes", 0,
                                                                     "short_side_uint8")
     assert (k710.protocol.crop_position, k710.protocol.per_class) == ("center", "present_classes")
-    assert signnet.input.preprocess == tiny.input.preprocess == "hht" and k710.input.preprocess is None
+    assert signnet.input.preprocess == "hht" and k710.input.preprocess is None
     assert k710.protocol.frames == 16 and k710.protocol.reported_view is None
     assert k710.checkpoints[0].num_classes == 710 and "81.5" in k710.checkpoints[0].note
     with torch.device("meta"):
