@@ -290,5 +290,7 @@ K710_CARD = register_model(ModelCard(
            "16 frames at sampling rate 4; the published figures use 5 temporal x 3 spatial views (16x5x3), not a "
            "view protocol of the harness: reported_view is None.",
            "Variants: num_frames (the position table follows it), pos_table native | interpolated (upstream's "
-           "fine-tuning at another frame count stretches the 16-frame table along time), drop_path_rate."),
+           "fine-tuning at another frame count stretches the 16-frame table along time), drop_path_rate.",
+           "No training recipe on this card (training=None): its file is the start of SignNet's chain, fine-tuned "
+           "through the signnet card (bench train --model signnet --init vit_b_k710_dl_from_giant.pth)."),
     **FILE_KEYS))
