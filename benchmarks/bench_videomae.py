@@ -61,7 +61,8 @@ def run_side(side: str, repo: Path, weights: Path, frames: int, batch: int, iter
             if i:  # the first forward warms up (allocations, kernel selection)
                 times.append(time.perf_counter() - start)
     peak_gpu = torch.cuda.max_memory_allocated() / 2 ** 20 if device.startswith("cuda") else None
-    return {"side": side, "best_s": min(times), "mean_s": sum(times) / len(times), "checksum": logits.float().sum().item(),
+    return {"side": side, "best_s": min(times), "mean_s": sum(times) / len(times),
+            "checksum": logits.float().sum().item(),
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak_gpu_mib": peak_gpu,
             "threads": torch.get_num_threads()}
 

@@ -112,7 +112,8 @@ def main() -> int:
                               f"forward ours {ours_s:.1f} s, official {theirs_s:.1f} s)")
                         del official
     for name, module in modules.items():
-        print(f"{name}: the interpolation block as committed, on the 32-frame model: {as_committed(module, repos[name], 32)}")
+        print(f"{name}: the interpolation block as committed, on the 32-frame model: "
+              f"{as_committed(module, repos[name], 32)}")
     print(f"worst: {worst:.2e} (tolerance {args.tolerance:.0e})")
     return 0 if worst <= args.tolerance else 1
 

@@ -25,7 +25,8 @@ from zoo import get_card
 from zoo.videomae import Attention, VideoMAEClassifier
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "videomae_golden.npz"
-CASES = {"signnet_tiny": ("signnet_tiny", {}), "signnet_tiny_interpolated": ("signnet_tiny", {"pos_table": "interpolated"})}
+CASES = {"signnet_tiny": ("signnet_tiny", {}),
+         "signnet_tiny_interpolated": ("signnet_tiny", {"pos_table": "interpolated"})}
 NUM_CLASSES = 12
 CLIPS, FRAMES, SIZE = 2, 8, 64
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
