@@ -31,8 +31,9 @@ def test_keys_match_the_manifest(reference, card, classes):
 def test_signnet_heads_per_dataset():
     from zoo.signnet import CLASSES
 
-    assert CLASSES == {"wlasl2000": 2000, "wlasl1000": 1000, "wlasl300": 300, "wlasl100": 100, "asl_citizen": 2731,
-                       "wlasl1518": 1518, "wlasl1573": 1573}
+    assert CLASSES == {"wlasl2000_signnet": 2000, "wlasl1000_signnet": 1000, "wlasl300_signnet": 300,
+                       "wlasl100_signnet": 100, "wlasl2000": 2000, "wlasl1000": 1000, "wlasl300": 300, "wlasl100": 100,
+                       "asl_citizen": 2731, "wlasl1518_revised": 1518, "wlasl1573_revised": 1573}
     with torch.device("meta"):
         assert get_card("signnet").build(CLASSES["asl_citizen"]).head.weight.shape == (2731, 768)
 
