@@ -31,6 +31,7 @@ class InputSpec:
     spatial: str = "whole_frame"
     normalize_first: bool = False  # normalise before resizing (EVL's test transform) instead of after
     dataset_mean_std: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] = field(default_factory=dict)
+    preprocess: str | None = None  # "hht": frames are SignNet's head-and-hands mosaics (bench.hht.frames)
 
     def mean_std(self, dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """The mean and std a dataset's frames are normalised with (some papers change them per dataset)."""
@@ -150,6 +151,7 @@ class ModelCard:
     temporal_layout: tuple[str, ...] = ("K5", "P2", "K5", "P2")  # temporal conv kernels ("K5") and pools ("P2")
     checkpoints: tuple[CheckpointSource, ...] = ()
     checkpoint_key: str = "model_state_dict"  # where official files keep the weights
+    other_checkpoint_keys: tuple[str, ...] = ()  # further keys the official loader accepts (VideoMAEv2: model|module)
     key_prefix: str = ""  # official keys start with it (NLA-SLR: "recognition_network."); ours do not
     classifier_key: str = "classifier.weight"  # whose shape tells a checkpoint's number of classes
     # the papers' backbone initialisation: (model, weights file) -> lines saying what was and was not loaded
