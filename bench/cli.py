@@ -471,6 +471,45 @@ def compare(
 
 
 @app.command()
+def landmarks(
+    dataset: str = typer.Option(..., help="registered isolated-SLR dataset (bench datasets lists them)"),
+    data_root: Path = typer.Option(..., exists=True, file_okay=False, help="the dataset release folder"),
+    split: list[str] = typer.Option(None, "--split", metavar="SPLIT", help="this split only (repeatable; default: "
+                                    "every split)"),
+    out: Path = typer.Option(None, help="where the landmarks files go (default: <data-root>/landmarks)"),
+    processes: int = typer.Option(1, help="videos processed at a time, one process each"),
+    videos: str = typer.Option(None, help="the clips folder or .zip (default: the layout's)"),
+    write_videos: Path = typer.Option(None, help="also write the H&HT mosaic videos (mp4v, source fps) here"),
+) -> None:
+    """MediaPipe Holistic (SignNet's settings) over a dataset's videos: one landmarks file per video, for the
+    H&HT mosaic. Resumable: a killed run continues with the videos not done; unreadable videos are listed."""
+    from bench.console import progress_display
+
+    with progress_display(err_console) as progress, _interruptible(lambda: _landmarks_stopped(progress.last)):
+        try:
+            run = api.landmarks(dataset, data_root, split or None, out, processes, videos, write_videos,
+                                progress=progress, log=_note)
+        except (KeyError, ValueError, ImportError, OSError) as err:
+            _fail(err.args[0] if isinstance(err, KeyError) else err)
+    rate = f", {run.frames / run.seconds:.1f} frames/s" if run.seconds > 0 and run.frames else ""
+    console.print(f"landmarks in {run.out}: {len(run.done)} videos done now ({run.frames} frames in "
+                  f"{run.seconds:.1f} s{rate}), {len(run.skipped)} done before, {len(run.unreadable)} unreadable"
+                  + (f"; {run.videos_written} mosaic videos written" if write_videos else ""), highlight=False)
+    for sample_id, why in list(run.unreadable.items())[:10]:
+        console.print(f"  unreadable {escape(sample_id)}: {escape(why)}", highlight=False, soft_wrap=True)
+    for note in run.notes:
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    if run.unreadable:
+        raise typer.Exit(code=1)
+
+
+def _landmarks_stopped(last: tuple) -> str:
+    stage, done, total = last
+    where = f" after {done} of {total} frames" if stage else ""
+    return f"stopped{where}; every finished video's landmarks are saved: run the same command to resume"
+
+
+@app.command()
 def models() -> None:
     """List the registered models."""
     from rich.table import Table
