@@ -170,6 +170,8 @@ def evaluate(
                                  "hf://openai/clip-vit-large-patch14/model.safetensors); their checkpoints hold no "
                                  "backbone"),
     fp16_backbone: bool = typer.Option(False, help="SignVLM/EVL: the official fp16 frozen backbone (recorded)"),
+    landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
+                                   "(bench landmarks; default: <data-root>/landmarks)"),
 ) -> None:
     """Evaluate a model on a dataset split with the paper's protocol; writes a result record. An interrupted run
     (Ctrl-C, SIGTERM) resumes when the same command is run again."""
@@ -187,7 +189,7 @@ def evaluate(
         cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
                            trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads,
-                           backbone=backbone, fp16_backbone=fp16_backbone)
+                           backbone=backbone, fp16_backbone=fp16_backbone, landmarks=landmarks)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
@@ -237,6 +239,8 @@ def train(
     eval_split: str = typer.Option(None, help="isolated SLR: the validation split (default: val, else test)"),
     init_matching: str = typer.Option(None, help="step recipes: start from another task's checkpoint (EVL's "
                                       "Kinetics-400 file): every tensor whose name and shape fit; the rest named"),
+    landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
+                                   "(bench landmarks; default: <data-root>/landmarks)"),
 ) -> None:
     """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
     kept, resumable (an interrupted run continues after its last finished epoch when run again)."""
@@ -255,7 +259,7 @@ def train(
                                       device, seed, cache_frames=cache_frames, init=init,
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
-                                      eval_split=eval_split, init_matching=init_matching)
+                                      eval_split=eval_split, init_matching=init_matching, landmarks=landmarks)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,

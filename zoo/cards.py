@@ -31,6 +31,7 @@ class InputSpec:
     spatial: str = "whole_frame"
     normalize_first: bool = False  # normalise before resizing (EVL's test transform) instead of after
     dataset_mean_std: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] = field(default_factory=dict)
+    preprocess: str | None = None  # "hht": frames are SignNet's head-and-hands mosaics (bench.hht.frames)
 
     def mean_std(self, dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """The mean and std a dataset's frames are normalised with (some papers change them per dataset)."""

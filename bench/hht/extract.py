@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
+from fractions import Fraction
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -56,7 +58,8 @@ def _write_mosaic_video(path: Path, dataset, sample, landmarks) -> MosaicStats:
     fps, _size, frames = _frames(dataset, sample)
     frames = np.stack(list(frames))
     mosaics = mosaic_frames(frames, landmarks, range(len(frames)), stats)
-    write_video(path, mosaics, fps=fps or landmarks.fps or 25, codec="mpeg4")  # mp4v, as cv2.VideoWriter's 'mp4v'
+    rate = Fraction(fps or landmarks.fps or 25).limit_denominator(1001)  # 30000/1001 stays itself
+    write_video(path, mosaics, fps=rate, codec="mpeg4")  # mp4v, as cv2.VideoWriter's 'mp4v'
     return stats
 
 
@@ -66,6 +69,13 @@ _DATASET = None  # the worker's dataset: sent once per process, not with every v
 def _set_dataset(dataset) -> None:
     global _DATASET
     _DATASET = dataset
+
+
+def _start_worker(dataset) -> None:
+    """A worker: the parent handles Ctrl-C and SIGTERM (it ends the pool); the worker keeps the dataset."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _set_dataset(dataset)
 
 
 def _one_video(task) -> tuple[str, int, str | None, dict]:
@@ -129,7 +139,7 @@ def extract_landmarks(dataset, splits, out: str | os.PathLike, processes: int = 
         progress(stage, 0, total)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     _set_dataset(dataset)
-    pool = context.Pool(processes, _set_dataset, (dataset,)) if processes > 1 else None
+    pool = context.Pool(processes, _start_worker, (dataset,)) if processes > 1 else None
     results = pool.imap_unordered(_one_video, tasks) if pool else map(_one_video, tasks)
     empty_crops, odd = 0, 0
     try:
