@@ -122,7 +122,7 @@ def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, fram
     with atomic_open(pickle_path, binary=True) as handle:
         pickle.dump(keypoints, handle)
     release = SyntheticWlasl(root)
-    for sample in (s for split in release.splits for s in release.samples(split) if s.id in marks):
+    for sample in (s for split in per_class for s in release.samples(split) if s.id in marks):
         write_landmarks(landmark_path(root / "landmarks", sample), marks[sample.id])
     return release, pickle_path
 

@@ -10,6 +10,7 @@ source frame rate), from the landmarks files (made now or before).
 from __future__ import annotations
 
 import multiprocessing
+from multiprocessing.connection import wait
 import os
 import signal
 import time
@@ -66,16 +67,70 @@ def _write_mosaic_video(path: Path, dataset, sample, landmarks) -> MosaicStats:
 _DATASET = None  # the worker's dataset: sent once per process, not with every video
 
 
-def _set_dataset(dataset) -> None:
+def _worker(dataset, connection) -> None:
+    """A worker process: videos in, results out, over its own pipe (no lock shared with other workers, so that
+    killing one never blocks another); the parent handles Ctrl-C and SIGTERM and ends the workers."""
     global _DATASET
-    _DATASET = dataset
-
-
-def _start_worker(dataset) -> None:
-    """A worker: the parent handles Ctrl-C and SIGTERM (it ends the pool); the worker keeps the dataset."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _set_dataset(dataset)
+    signal.signal(signal.SIGTERM, _exit)  # unwinds, so that a file being written is removed
+    _DATASET = dataset
+    while True:
+        task = connection.recv()
+        if task is None:
+            return
+        connection.send(_one_video(task))
+
+
+def _exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _remove_temporaries(targets) -> int:
+    """Temporaries a killed run left beside the files it was writing (``atomic_open``'s ``.<name>.*.tmp``)."""
+    removed = 0
+    for folder in {t.parent for t in targets}:
+        for stale in folder.glob(".*.tmp") if folder.is_dir() else ():
+            stale.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _parallel(dataset, tasks, processes: int):
+    """Results of ``_one_video`` over ``tasks`` in ``processes`` worker processes, as they finish."""
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    workers = {}
+    try:
+        for _ in range(min(processes, len(tasks))):
+            parent, child = context.Pipe()
+            process = context.Process(target=_worker, args=(dataset, child), daemon=True)
+            process.start()
+            child.close()
+            workers[parent] = process
+        pending, busy = list(reversed(tasks)), set()
+        for connection in workers:
+            if pending:
+                connection.send(pending.pop())
+                busy.add(connection)
+        while busy:
+            for connection in wait(list(busy)):
+                try:
+                    result = connection.recv()
+                except EOFError:
+                    raise RuntimeError("a landmarks worker process died (out of memory?); run the same command "
+                                       "again to resume") from None
+                busy.discard(connection)
+                if pending:
+                    connection.send(pending.pop())
+                    busy.add(connection)
+                yield result
+        for connection in workers:
+            connection.send(None)
+    finally:
+        for process in workers.values():
+            if process.is_alive():
+                process.terminate()  # a stopped run: finished files are whole, the rest is redone next time
+        for process in workers.values():
+            process.join()
 
 
 def _one_video(task) -> tuple[str, int, str | None, dict]:
@@ -128,6 +183,7 @@ def extract_landmarks(dataset, splits, out: str | os.PathLike, processes: int = 
             run.unreadable[sample.id] = str(error)
             continue
         tasks.append((sample, target, video, detector))
+    _remove_temporaries([t[1] for t in tasks] + [t[2] for t in tasks if t[2] is not None])
     if log and run.skipped:
         log(f"resuming: {len(run.skipped)} of {len(samples)} videos already have landmarks in {out}")
     if detector is HolisticDetector and tasks:
@@ -137,10 +193,9 @@ def extract_landmarks(dataset, splits, out: str | os.PathLike, processes: int = 
     total, stage, began = sum(counts.values()), f"landmarks ({len(tasks)} videos, frames)", time.monotonic()
     if progress:
         progress(stage, 0, total)
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    _set_dataset(dataset)
-    pool = context.Pool(processes, _start_worker, (dataset,)) if processes > 1 else None
-    results = pool.imap_unordered(_one_video, tasks) if pool else map(_one_video, tasks)
+    global _DATASET
+    _DATASET = dataset
+    results = _parallel(dataset, tasks, processes) if processes > 1 else map(_one_video, tasks)
     empty_crops, odd = 0, 0
     try:
         for sample_id, frames, error, stats in results:
@@ -159,9 +214,7 @@ def extract_landmarks(dataset, splits, out: str | os.PathLike, processes: int = 
             if stop_after is not None and len(run.done) >= stop_after:
                 raise KeyboardInterrupt
     finally:
-        if pool is not None:
-            pool.terminate()  # a killed run: the finished files are whole, the rest is redone next time
-            pool.join()
+        getattr(results, "close", lambda: None)()  # ends the worker processes now, also when stopped
         run.seconds = time.monotonic() - began
     if empty_crops:
         run.notes.append(f"{empty_crops} crops were empty (landmarks off the frame): quadrants left black; the "
