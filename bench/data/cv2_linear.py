@@ -54,14 +54,20 @@ def resize_linear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     src_h, src_w, channels = src.shape
     if (src_w, src_h) == (width, height):
         return image.copy()
+    if (src_w, src_h) == (2 * width, 2 * height):  # OpenCV's INTER_AREA fast path; the formulas below agree
+        wide = src.astype(np.uint16)  # 4 * 255 + 2 fits
+        out = ((wide[0::2, 0::2] + wide[0::2, 1::2] + wide[1::2, 0::2] + wide[1::2, 1::2] + 2) >> 2).astype(np.uint8)
+        return out[..., 0] if plane else out
     x0, a0, a1 = _taps(src_w, width, clamp=True)
     y0, b0, b1 = _taps(src_h, height, clamp=False)
-    pixels = src.astype(np.int64)
+    y_top, y_bottom = np.clip(y0, 0, src_h - 1), np.clip(y0 + 1, 0, src_h - 1)
+    used = np.unique(np.concatenate([y_top, y_bottom]))  # the horizontal pass only for rows the output reads
+    pixels = src[used].astype(np.int32)  # int32 holds every value: 255 * 2048 here, 32640 * 2048 below
     x1 = np.minimum(x0 + 1, src_w - 1)  # the clamped columns have weight 0 on it
-    rows = pixels[:, x0] * a0[None, :, None] + pixels[:, x1] * a1[None, :, None]  # [src_h, width, C], exact
-    top = rows[np.clip(y0, 0, src_h - 1)].reshape(height, width * channels)
-    bottom = rows[np.clip(y0 + 1, 0, src_h - 1)].reshape(height, width * channels)
-    beta0, beta1 = b0[:, None], b1[:, None]
+    rows = pixels[:, x0] * a0[None, :, None].astype(np.int32) + pixels[:, x1] * a1[None, :, None].astype(np.int32)
+    rows = rows.reshape(len(used), width * channels)
+    top, bottom = rows[np.searchsorted(used, y_top)], rows[np.searchsorted(used, y_bottom)]
+    beta0, beta1 = b0[:, None].astype(np.int32), b1[:, None].astype(np.int32)
     out = ((((top >> 4) * beta0) >> 16) + (((bottom >> 4) * beta1) >> 16) + 2) >> 2  # the SIMD rounding
     out = np.clip(out, 0, 255).astype(np.uint8).reshape(height, width, channels)
     return out[..., 0] if plane else out

@@ -97,7 +97,7 @@ def _remove_temporaries(targets) -> int:
 
 def _parallel(dataset, tasks, processes: int):
     """Results of ``_one_video`` over ``tasks`` in ``processes`` worker processes, as they finish."""
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    context = multiprocessing.get_context("spawn")  # MediaPipe's graph threads do not survive a fork
     workers = {}
     try:
         for _ in range(min(processes, len(tasks))):
