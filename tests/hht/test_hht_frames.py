@@ -74,3 +74,20 @@ def test_eval_of_an_hht_card_reads_mosaics(release, tmp_path, monkeypatch):
         "s3d_rgb_tiny", "synthetic_wlasl", "test", release.root, str(ckpt), results_dir=tmp_path / "runs2", workers=1,
         views=("1view",), landmarks=tmp_path / "none"))
     assert missing.evaluated == 0 and len(missing.not_evaluated["unreadable"]) == 12
+
+
+def test_synthetic_landmarks_leave_the_release_unchanged_and_sit_on_the_drawing(release, tmp_path):
+    plain, _ = make_dataset(tmp_path, {"train": 1, "test": 1}, seed=4, signers=2)
+    files = sorted(p.relative_to(plain.root) for p in plain.root.rglob("*") if p.is_file())
+    assert files and all((plain.root / f).read_bytes() == (release.root / f).read_bytes() for f in files)
+    assert len(list((release.root / "landmarks").rglob("*.npz"))) == 24
+    sample = release.samples("test")[0]
+    marks = read_landmarks(landmark_path(release.root / "landmarks", sample))
+    frames = release.read_frames(sample, range(marks.frames))
+    assert marks.present["face"].all() and marks.present["left_hand"].all() and not marks.present["right_hand"].any()
+    for t in (0, marks.frames // 2):
+        face = marks.xy["face"][t].mean(axis=0) * 64  # the head's centre and the palm's: both skin, drawn alike
+        palm = marks.xy["left_hand"][t, 1:5].mean(axis=0) * 64
+        skin_face = frames[t, int(face[1]), int(face[0])].astype(int)
+        skin_palm = frames[t, int(palm[1]), int(palm[0])].astype(int)
+        assert np.abs(skin_face - skin_palm).max() <= 30, (t, skin_face, skin_palm)
