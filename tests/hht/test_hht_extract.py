@@ -2,6 +2,8 @@
 processes; a run stopped after k videos resumes without touching the finished files; unreadable videos counted;
 the mosaic videos written at the source frame rate."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,15 @@ def test_mosaic_videos_from_the_landmarks(release, tmp_path):
     assert written.shape == expected.shape
     error = np.abs(written.astype(int) - expected)
     assert error.mean() < 10 and error[:, :24].mean() < error.mean() * 2  # lossy mp4v of noisy 48 px frames
+
+
+def test_cli_without_mediapipe_says_how_to_install_it(release, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bench.cli import app
+
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # `import mediapipe` raises ImportError
+    result = CliRunner().invoke(app, ["landmarks", "--dataset", "synthetic_wlasl", "--data-root", str(release.root),
+                                      "--split", "test", "--out", str(release.root / "none")])
+    assert result.exit_code == 2
+    assert "pip install --no-deps mediapipe==0.10.21" in " ".join(result.output.split())
