@@ -189,3 +189,15 @@ def integrity_fields(report) -> dict:
     fields = {k: v for k, v in asdict(report).items() if k != "present_ids"}
     return {**fields, "present": report.present, "missing": report.missing, "unreadable": report.unreadable,
             "ok": report.present == report.nominal}
+
+
+def landmarks(dataset: str, data_root, splits=None, out=None, processes: int = 1, videos=None, write_videos=None,
+              progress=None, log=None):
+    """MediaPipe Holistic landmarks of a dataset's videos (``splits``: default every split) under ``out``
+    (default ``<data_root>/landmarks``); see :func:`bench.hht.extract.extract_landmarks`."""
+    from bench.data import get_dataset
+    from bench.hht.extract import extract_landmarks
+
+    reader = get_dataset(dataset, "isolated")(data_root, videos=videos)
+    out = Path(out) if out is not None else Path(data_root) / "landmarks"
+    return extract_landmarks(reader, splits or reader.splits, out, processes, write_videos, progress, log)

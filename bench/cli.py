@@ -218,6 +218,8 @@ def evaluate(
                                  "hf://openai/clip-vit-large-patch14/model.safetensors); their checkpoints hold no "
                                  "backbone"),
     fp16_backbone: bool = typer.Option(False, help="SignVLM/EVL: the official fp16 frozen backbone (recorded)"),
+    landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
+                                   "(bench landmarks; default: <data-root>/landmarks)"),
 ) -> None:
     """Evaluate a model on a dataset split with the paper's protocol; writes a result record. An interrupted run
     (Ctrl-C, SIGTERM) resumes when the same command is run again."""
@@ -235,7 +237,7 @@ def evaluate(
         cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
                            trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads,
-                           backbone=backbone, fp16_backbone=fp16_backbone)
+                           backbone=backbone, fp16_backbone=fp16_backbone, landmarks=landmarks)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
@@ -285,6 +287,8 @@ def train(
     eval_split: str = typer.Option(None, help="isolated SLR: the validation split (default: val, else test)"),
     init_matching: str = typer.Option(None, help="step recipes: start from another task's checkpoint (EVL's "
                                       "Kinetics-400 file): every tensor whose name and shape fit; the rest named"),
+    landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
+                                   "(bench landmarks; default: <data-root>/landmarks)"),
 ) -> None:
     """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
     kept, resumable (an interrupted run continues after its last finished epoch when run again)."""
@@ -303,7 +307,7 @@ def train(
                                       device, seed, cache_frames=cache_frames, init=init,
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
-                                      eval_split=eval_split, init_matching=init_matching)
+                                      eval_split=eval_split, init_matching=init_matching, landmarks=landmarks)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
@@ -518,6 +522,45 @@ def compare(
     diff = paired.difference
     console.print(f"  B - A {diff.estimate:+.2f}  {level} [{diff.low:+.2f}, {diff.high:+.2f}]  "
                   f"p = {paired.p_value:.4f} (approximate randomisation, two-sided)")
+
+
+@app.command()
+def landmarks(
+    dataset: str = typer.Option(..., help="registered isolated-SLR dataset (bench datasets lists them)"),
+    data_root: Path = typer.Option(..., exists=True, file_okay=False, help="the dataset release folder"),
+    split: list[str] = typer.Option(None, "--split", metavar="SPLIT", help="this split only (repeatable; default: "
+                                    "every split)"),
+    out: Path = typer.Option(None, help="where the landmarks files go (default: <data-root>/landmarks)"),
+    processes: int = typer.Option(1, help="videos processed at a time, one process each"),
+    videos: str = typer.Option(None, help="the clips folder or .zip (default: the layout's)"),
+    write_videos: Path = typer.Option(None, help="also write the H&HT mosaic videos (mp4v, source fps) here"),
+) -> None:
+    """MediaPipe Holistic (SignNet's settings) over a dataset's videos: one landmarks file per video, for the
+    H&HT mosaic. Resumable: a killed run continues with the videos not done; unreadable videos are listed."""
+    from bench.console import progress_display
+
+    with progress_display(err_console) as progress, _interruptible(lambda: _landmarks_stopped(progress.last)):
+        try:
+            run = api.landmarks(dataset, data_root, split or None, out, processes, videos, write_videos,
+                                progress=progress, log=_note)
+        except (KeyError, ValueError, ImportError, OSError) as err:
+            _fail(err.args[0] if isinstance(err, KeyError) else err)
+    rate = f", {run.frames / run.seconds:.1f} frames/s" if run.seconds > 0 and run.frames else ""
+    console.print(f"landmarks in {run.out}: {len(run.done)} videos done now ({run.frames} frames in "
+                  f"{run.seconds:.1f} s{rate}), {len(run.skipped)} done before, {len(run.unreadable)} unreadable"
+                  + (f"; {run.videos_written} mosaic videos written" if write_videos else ""), highlight=False)
+    for sample_id, why in list(run.unreadable.items())[:10]:
+        console.print(f"  unreadable {escape(sample_id)}: {escape(why)}", highlight=False, soft_wrap=True)
+    for note in run.notes:
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    if run.unreadable:
+        raise typer.Exit(code=1)
+
+
+def _landmarks_stopped(last: tuple) -> str:
+    stage, done, total = last
+    where = f" after {done} of {total} frames" if stage else ""
+    return f"stopped{where}; every finished video's landmarks are saved: run the same command to resume"
 
 
 @app.command()

@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from bench.data import get_dataset
+from bench.hht.frames import frames_for_card
 from bench.data.keypoints import heatmap_input
 from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, corrected_twins, official_protocol, protocol_names, protocol_views
@@ -63,6 +64,7 @@ class IsolatedEval:
     threads: int | None = None  # torch threads (None: bench.threads' policy)
     backbone: str | None = None  # cards whose frozen backbone is not in checkpoints (SignVLM/EVL): its CLIP file
     fp16_backbone: bool = False  # SignVLM/EVL's official freeze_fp16 backbone (fp32 by default, recorded)
+    landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
 
 
 @dataclass
@@ -85,7 +87,8 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
+    dataset = frames_for_card(get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos), card,
+                              cfg.landmarks)  # H&HT cards read mosaic frames
     classes = dataset.classes()
     if cfg.checkpoint is None and not cfg.random_weights:
         raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from bench.data import get_dataset
+from bench.hht.frames import frames_for_card
 from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
 from bench.threads import apply_threads
@@ -55,6 +56,7 @@ class IsolatedTrainConfig:
     shots: int | None = None  # step recipes: few-shot training, this many seeded clips per class
     init_matching: str | None = None  # step recipes: start from another task's checkpoint, every fitting tensor
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
+    landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
 
 
 @dataclass
@@ -82,7 +84,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
     seed = recipe.seed if cfg.seed is None else cfg.seed
     progress = progress or no_progress
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
+    dataset = frames_for_card(get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos), card,
+                              cfg.landmarks)  # H&HT cards read mosaic frames
     classes = dataset.classes()
     torch.manual_seed(seed)
     model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.data import get_dataset
+from bench.hht.frames import frames_for_card
 from bench.data.augment import resized_crop, resized_crop_box
 from bench.data.rand_augment import parse_rand_augment, rand_augment_clip
 from bench.data.views import strided_train_window
@@ -45,7 +46,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     batch_size, lr, seed = cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr, \
         recipe.seed if cfg.seed is None else cfg.seed
     progress = progress or no_progress
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
+    dataset = frames_for_card(get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos), card,
+                              cfg.landmarks)  # H&HT cards read mosaic frames
     classes = dataset.classes()
     torch.manual_seed(seed)
     head = card.protocol.head_size(cfg.dataset, len(classes))  # SignVLM on AUTSL: 256 logits for 226 classes
