@@ -126,6 +126,11 @@ def mean_across(value: float) -> float:
     return sum(values) / len(values)
 
 
+def all_true(flag: bool) -> bool:
+    """True when ``flag`` holds on every rank (a step is skipped everywhere or nowhere, or DDP would wait)."""
+    return all(gather_objects(bool(flag)))
+
+
 def seed_for_rank(base: int) -> int:
     """A per-process seed: ``base`` on rank 0 (a one-process run keeps its numbers), distinct on other ranks."""
     return base if rank() == 0 else base * 1_000_033 + rank()
@@ -136,6 +141,19 @@ def provenance() -> dict[str, Any]:
     import torch.distributed as dist
 
     return {"processes": world_size(), "backend": dist.get_backend() if is_distributed() else None}
+
+
+def rank_generators(rng, nprng, base: int):
+    """The augmentation generators of this rank: rank 0 keeps ``rng``/``nprng`` (a one-process run keeps its
+    numbers), other ranks get their own, seeded from ``base`` and the rank (each process draws its own batch's
+    augmentations, as the official DDP loaders do)."""
+    import random
+
+    import numpy as np
+
+    if rank() == 0:
+        return rng, nprng
+    return random.Random(seed_for_rank(base)), np.random.default_rng([base, rank()])
 
 
 def wrap_for_training(model, device: str, sync_batchnorm: bool):
