@@ -3,6 +3,7 @@ process computes: the same loss and gradients at every step (within 1e-5 relativ
 (corrnet_tiny has BatchNorm in its frame backbone and temporal convolution); rank 0 alone writes the checkpoints;
 a global batch that does not split over the processes is refused."""
 
+import json
 import os
 import subprocess
 import sys
@@ -119,3 +120,42 @@ def test_global_batch_must_split_over_processes():
     assert per_rank_batch(32, 8) == 4 and rank_slice(list(range(8)), 1, 2) == [4, 5, 6, 7]
     with pytest.raises(ValueError, match="global batch of 6 does not split over 4 processes"):
         per_rank_batch(6, 4)
+
+
+@pytest.fixture(scope="module")
+def wlasl(tmp_path_factory):
+    from bench.data.synthetic_isolated import make_dataset as make_isolated
+
+    dataset, _ = make_isolated(tmp_path_factory.mktemp("wlasl"), {"train": 1, "val": 1}, seed=5, signers=3)
+    return dataset.root
+
+
+@pytest.mark.parametrize("model, length", [("s3d_rgb_tiny", ["--epochs", "{n}"]),  # NLA-SLR's epoch recipe
+                                           ("signvlm_tiny", ["--steps", "{n}", "--save-every", "1"])])  # EVL's
+def test_isolated_recipes_train_and_resume_under_torchrun(wlasl, model, length, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BENCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    base = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "bench",
+            "train", "--model", model, "--dataset", "synthetic_wlasl", "--data-root", str(wlasl), "--out",
+            str(tmp_path / "run"), "--batch-size", "4", "--cache-frames"]
+    for n in (1, 2):  # one unit, then a rerun that resumes after it
+        run = subprocess.run(base + [a.format(n=n) for a in length], env=env, cwd=tmp_path, capture_output=True,
+                             text=True, timeout=180)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "global batch 4 = 2 per process x 2 processes" in run.stdout
+    assert "resuming after" in run.stdout and run.stdout.count("resuming after") == 1  # rank 0 speaks
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert len(history) == 2 and all(h["processes"] == 2 and h["global_batch"] == 4 for h in history)
+    from zoo.checkpoints import read_checkpoint
+
+    assert not any(k.startswith("module.") for k in read_checkpoint(tmp_path / "run" / "last.safetensors").state_dict)
+
+
+def test_a_global_batch_that_does_not_split_is_refused(wlasl, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BENCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+                          "bench", "train", "--model", "s3d_rgb_tiny", "--dataset", "synthetic_wlasl", "--data-root",
+                          str(wlasl), "--out", str(tmp_path / "run"), "--batch-size", "3", "--epochs", "1"],
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert run.returncode != 0
+    assert "error: the global batch of 3 does not split over 2 processes: pass a --batch-size divisible by 2" in \
+        run.stderr.replace("\n", " ")
