@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
 from bench.data.cslr import DatasetError
 from bench.data.resize import exact_resizer
@@ -29,10 +30,8 @@ from bench.io.atomic import atomic_open
 from bench.io.gloss_dict import read_gloss_dict
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
 from bench.progress import Progress
-from bench import distributed
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
-from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded
-from bench.runners.sharding import shard as shard_units
+from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard as shard_units
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 from bench.scoring import WerScore, find_sclite, score
 

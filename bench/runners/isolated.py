@@ -21,13 +21,13 @@ from typing import Callable
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
 from bench.data.keypoints import heatmap_input
 from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, protocol_names, protocol_views
 from bench.metrics import TopKCounts
 from bench.progress import Progress
-from bench import distributed
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
 from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard
 from bench.records import ResultRecord, collect_provenance, record_path, write_record

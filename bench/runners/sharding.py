@@ -38,6 +38,7 @@ def part_path(run_dir: Path, log_name: str, rank: int | None = None) -> Path:
         return run_dir / log_name
     rank = distributed.rank() if rank is None else rank
     name = Path(log_name)
+    run_dir.mkdir(parents=True, exist_ok=True)  # another machine's disk may not have it yet
     return run_dir / f"{name.stem}.rank{rank}{name.suffix}"
 
 

@@ -2,7 +2,6 @@
 per-sample outputs, on splits whose size is not a multiple of 2 x the batch; a rank killed half way resumes to the
 same result, with 2 processes or with 1."""
 
-import json
 import os
 import subprocess
 import sys
