@@ -156,8 +156,9 @@ def rank_generators(rng, nprng, base: int):
     return random.Random(seed_for_rank(base)), np.random.default_rng([base, rank()])
 
 
-def wrap_for_training(model, device: str, sync_batchnorm: bool):
-    """``model`` under DistributedDataParallel (SyncBatchNorm first when the recipe says so); unchanged alone."""
+def wrap_for_training(model, device: str, sync_batchnorm: bool, find_unused_parameters: bool = False):
+    """``model`` under DistributedDataParallel (SyncBatchNorm first when the recipe says so; ``find_unused_parameters``
+    where the official code sets it: parameters a step does not reach); unchanged alone."""
     import torch
 
     if not is_distributed():
@@ -169,7 +170,8 @@ def wrap_for_training(model, device: str, sync_batchnorm: bool):
 
         model = convert_sync_batchnorm(model)
     ids = [torch.device(device).index or 0] if device.startswith("cuda") else None
-    return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids,
+                                                     find_unused_parameters=find_unused_parameters)
 
 
 def unwrap(model):

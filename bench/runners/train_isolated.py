@@ -111,7 +111,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     metadata = {"card": card.name, "num_classes": len(classes), "vocabulary_sha256": vocabulary_sha256(classes),
                 "dataset": cfg.dataset, "variant": cfg.variant}
     history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
-    model = distributed.wrap_for_training(model, device, recipe.sync_batchnorm)  # DDP under torchrun
+    model = distributed.wrap_for_training(model, device, recipe.sync_batchnorm,  # DDP under torchrun
+                                          recipe.ddp_find_unused_parameters)
     net = distributed.unwrap(model)  # official key names in checkpoints; losses and validation read its heads
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
     log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")

@@ -164,3 +164,19 @@ def test_a_global_batch_that_does_not_split_is_refused(wlasl, tmp_path):
     assert run.returncode != 0
     assert "error: the global batch of 3 does not split over 2 processes: pass a --batch-size divisible by 2" in \
         run.stderr.replace("\n", " ")
+
+
+def test_cpu_sync_batchnorm_alone_is_batchnorm_with_the_same_keys():
+    from bench.sync_batchnorm import CpuSyncBatchNorm, convert_sync_batchnorm
+
+    torch.manual_seed(0)
+    plain = torch.nn.Sequential(torch.nn.Conv1d(3, 4, 3), torch.nn.BatchNorm1d(4), torch.nn.Conv1d(4, 2, 1))
+    plain[1].weight.data.uniform_(0.5, 2)
+    reference = {k: v.clone() for k, v in plain.state_dict().items()}
+    x = torch.randn(5, 3, 9)
+    expected = plain(x)
+    plain.load_state_dict(reference)
+    synced = convert_sync_batchnorm(plain)
+    assert isinstance(synced[1], CpuSyncBatchNorm) and list(synced.state_dict()) == list(reference)
+    assert torch.equal(synced(x), expected)  # one process: BatchNorm's own path, running stats included
+    assert synced[1].num_batches_tracked.item() == 1
