@@ -110,10 +110,10 @@ def rank_slice(batch: Sequence[T], rank: int | None = None, world: int | None = 
     return list(batch[rank * size:(rank + 1) * size])
 
 
-def batch_note(global_batch: int) -> str:
-    """The log line that says how the batch was split."""
+def announce_batch(global_batch: int, log) -> None:
+    """Check that the global batch splits over the processes, and say how it does (nothing alone)."""
     world = distributed.world_size()
-    if world == 1:
-        return f"batch {global_batch} in one process"
-    return (f"global batch {global_batch} = {per_rank_batch(global_batch)} per process x {world} processes "
-            f"(the recipe's batch and learning rate)")
+    per_rank = per_rank_batch(global_batch, world)
+    if world > 1:
+        log(f"global batch {global_batch} = {per_rank} per process x {world} processes (the recipe's batch and "
+            "learning rate)")

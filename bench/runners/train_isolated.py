@@ -76,7 +76,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     from zoo.checkpoints import export_official, read_checkpoint, save_checkpoint, vocabulary_sha256
     from zoo.loader import load_model
 
-    from bench.runners.sharding import batch_note, rank_slice
+    from bench.runners.sharding import announce_batch, rank_slice
 
     distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
     device = distributed.local_device(cfg.device)
@@ -85,7 +85,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner trains isolated SLR")
     recipe = card.training.for_dataset(cfg.dataset)
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
-    log(batch_note(batch_size))  # the recipe's batch is the global one (NLA-SLR: 4 per process x 8)
+    announce_batch(batch_size, log)  # the recipe's batch is the global one (NLA-SLR: 4 per process x 8)
     seed = recipe.seed if cfg.seed is None else cfg.seed
     progress = progress or no_progress
     dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)

@@ -28,7 +28,7 @@ from bench.data.views import strided_train_window
 from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
 from bench.runners.train_isolated import ClipReader, IsolatedTrainResult, _present, training_samples, validate
-from bench.runners.sharding import batch_note, rank_slice
+from bench.runners.sharding import announce_batch, rank_slice
 from bench.runners.training import resume_run
 from bench.threads import apply_threads
 
@@ -48,7 +48,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     steps = cfg.steps or recipe.steps
     batch_size, lr, seed = cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr, \
         recipe.seed if cfg.seed is None else cfg.seed
-    log(batch_note(batch_size))  # global, as EVL's main.py: batch_size // world_size per process
+    announce_batch(batch_size, log)  # global, as EVL's main.py: batch_size // world_size per process
     progress = progress or no_progress
     dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
     classes = dataset.classes()

@@ -24,7 +24,7 @@ from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
 from bench.runners.continuous import decode_samples
 from bench.runners.cslr_losses import cslr_loss
-from bench.runners.sharding import batch_note, gather_rows, rank_slice
+from bench.runners.sharding import announce_batch, gather_rows, rank_slice
 from bench.scoring import score
 from bench.threads import apply_threads
 
@@ -73,7 +73,7 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
     card = get_card(cfg.model)
     recipe = card.training.for_dataset(cfg.dataset)
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
-    log(batch_note(batch_size))  # the recipe's batch is the global one; refused if it does not split
+    announce_batch(batch_size, log)  # the recipe's batch is the global one; refused if it does not split
     amp = cfg.amp if cfg.amp is not None else cfg.device.startswith("cuda")
     progress = progress or no_progress
     dataset = get_dataset(cfg.dataset, "continuous")(cfg.data_root)
