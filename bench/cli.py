@@ -248,8 +248,10 @@ def evaluate(
         except (KeyError, ValueError, CheckpointError, RuntimeError) as err:
             _fail(err)
     from bench.console import eval_summary, isolated_summary
+    from bench.distributed import is_main
 
-    console.print(isolated_summary(result) if isolated else eval_summary(result))
+    if is_main():  # under torchrun every rank has the result; one prints it
+        console.print(isolated_summary(result) if isolated else eval_summary(result))
 
 
 @app.command()
@@ -319,6 +321,10 @@ def train(
             result = api.train(cfg, log=_note, progress=progress)
         except (KeyError, ValueError, RuntimeError) as err:
             _fail(err)
+    from bench.distributed import is_main
+
+    if not is_main():
+        return
     if isolated:
         console.print(f"best val top-1 {result.best_top1:.1f}% -> {result.best} (official layout: {result.official})")
     else:
@@ -582,8 +588,11 @@ def models() -> None:
 
 
 def _note(line: str) -> None:
-    """Runner notes (epochs, resumption) on stdout, as written."""
-    console.print(line, highlight=False)
+    """Runner notes (epochs, resumption) on stdout, as written (under torchrun: rank 0's)."""
+    from bench.distributed import is_main
+
+    if is_main():
+        console.print(line, highlight=False)
 
 
 @contextmanager

@@ -117,6 +117,9 @@ class TrainRecipe(PerDatasetRecipe):
     branch_weights: Mapping[str, float] = field(default_factory=dict)  # auxiliary branches' share (SlowFastSign)
     flip: float = 0.5
     temporal_rescale: float = 0.2  # length x U(1 - r, 1 + r), clamped to [32, 230], (len - 4) % 4 == 0
+    # the official code trains on one GPU with BatchNorm over the whole batch (CorrNet's main.py refuses several
+    # GPUs; convert_model is its SyncBN): under torchrun the batch statistics stay global
+    sync_batchnorm: bool = True
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 

@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
 from bench.hht.frames import frames_for_card
 from bench.data.keypoints import heatmap_input
@@ -36,7 +37,8 @@ from bench.data.views import TemporalView, corrected_twins, official_protocol, p
 from bench.io.atomic import atomic_open
 from bench.metrics import TopKCounts
 from bench.progress import Progress
-from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
+from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
+from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 
 TOP = 10  # classes kept per sample and output, for confusion analyses
@@ -84,6 +86,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     from zoo.cards import get_card
     from zoo.loader import load_model
 
+    distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
+    device = distributed.local_device(cfg.device)
+    progress = progress if distributed.is_main() else None
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
@@ -97,7 +102,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     head = card.protocol.head_size(cfg.dataset, len(classes))
     loaded = load_model(cfg.model, cfg.checkpoint, num_classes=head, trust=cfg.trust_checkpoint,
                         backbone=cfg.backbone, **precision)
-    model = loaded.model.to(cfg.device).eval()
+    model = loaded.model.to(device).eval()
     streams = tuple(getattr(model, "inputs", ("rgb",)))
     table = _keypoints(cfg, streams)
 
@@ -115,30 +120,32 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
     tag += "-fp16backbone" if cfg.fp16_backbone else ""
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
-    done = resume_rows(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
+    done = resume_sharded(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
     todo = [s for s in runnable if s.id not in done]
     clock = RunClock(run_dir, resumed=bool(done))
     resume_threads(run_dir, bool(done), cfg.threads)
-    if done and log:
+    if done and log and distributed.is_main():
         log(resume_message(len(runnable) - len(todo), len(runnable), run_dir))
+    before, todo = set(done), shard(todo)  # each sample on one rank only
     failed: list[str] = []
 
     def prepare(sample):
         try:
-            return sample, window_inputs(sample, dataset, protocols, streams, table, card, cfg.device)
+            return sample, window_inputs(sample, dataset, protocols, streams, table, card, device)
         except Exception as err:  # a video that does not decode: counted as unreadable
             return sample, err
 
-    count = len(runnable) - len(todo)
+    alone = distributed.world_size() == 1
+    count, total = (len(runnable) - len(todo), len(runnable)) if alone else (0, len(todo))  # a rank: its share
     stage = f"{cfg.model} on {cfg.dataset} {cfg.split}"
-    with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(run_dir / "scores.jsonl", "a",
+    with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(part_path(run_dir, "scores.jsonl"), "a",
                                                                  encoding="utf-8") as rows:
         for sample, clips in pool.map(prepare, todo):
             if isinstance(clips, Exception):
                 failed.append(sample.id)
             else:
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
-                                   cfg.device, cfg.amp)
+                                   device, cfg.amp)
                 row.update(sample_facts(sample, dataset))
                 done[sample.id] = row
                 rows.write(json.dumps(row) + "\n")
@@ -146,7 +153,11 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
             clock.save()
             count += 1
             if progress:
-                progress(stage, count, len(runnable))
+                progress(stage, count, total)
+    done, failed = gather_rows(done, before, failed)  # every rank's rows; rank 0 computes and writes
+    if not distributed.is_main():
+        return distributed.broadcast_object(None)
+    finish_log(run_dir, "scores.jsonl", (done[s.id] for s in samples if s.id in done))
 
     evaluated = [done[s.id] for s in samples if s.id in done]
     ks = tuple(dict.fromkeys((*card.protocol.ks, *dataset.metric_ks)))  # the release's own top-k too
@@ -168,7 +179,8 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                              clock.total(), run_dir, integrity, per_signer, drop)
     with atomic_open(run_dir / "classes.txt") as handle:  # class index -> gloss, for the report's breakdowns
         handle.write("".join(f"{gloss}\n" for gloss in classes))
-    return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
+    result = IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
+    return distributed.broadcast_object(result) if distributed.is_distributed() else result
 
 
 def sample_facts(sample, dataset) -> dict:
@@ -341,7 +353,8 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
             decimals={k: RANK_DECIMALS.get(k, 2) for k in values if k.startswith("per_") or k in RANK_DECIMALS},
             samples={"nominal": len(samples), "evaluated": evaluated, "missing": len(samples) - evaluated,
                      "missing_ids": missing_ids},
-            provenance=collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device, seconds),
+            provenance={**collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device,
+                                             seconds), **distributed.provenance()},  # how many processes
             notes=notes + ([] if reported[1] else ["the paper does not say which output its table reports"]),
             extra={"not_evaluated": not_evaluated, "classes_counted": values.get("classes_counted"),
                    "per_class_rules": rules, **({"per_signer": per_signer[key]} if per_signer.get(key) else {}),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
 from bench.hht.frames import frames_for_card
 from bench.data.augment import resized_crop, resized_crop_box
@@ -28,6 +29,7 @@ from bench.data.views import strided_train_window
 from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
 from bench.runners.train_isolated import ClipReader, IsolatedTrainResult, _present, training_samples, validate
+from bench.runners.sharding import announce_batch, rank_slice
 from bench.runners.training import resume_run
 from bench.threads import apply_threads
 
@@ -40,11 +42,14 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     from zoo.checkpoints import export_official, read_checkpoint, save_checkpoint, vocabulary_sha256
     from zoo.loader import load_model
 
+    distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
+    device = distributed.local_device(cfg.device)
     card = get_card(cfg.model)
     recipe = card.training.for_dataset(cfg.dataset)
     steps = cfg.steps or recipe.steps
     batch_size, lr, seed = cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr, \
         recipe.seed if cfg.seed is None else cfg.seed
+    announce_batch(batch_size, log)  # global, as EVL's main.py: batch_size // world_size per process
     progress = progress or no_progress
     dataset = frames_for_card(get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos), card,
                               cfg.landmarks)  # H&HT cards read mosaic frames
@@ -53,7 +58,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     head = card.protocol.head_size(cfg.dataset, len(classes))  # SignVLM on AUTSL: 256 logits for 226 classes
     amp = recipe.gpu_fp16 and cfg.device.startswith("cuda")  # the official fp16 run; CPU trains in fp32
     variant = {**cfg.variant, **({"freeze_fp16": True} if amp else {})}
-    model = load_model(cfg.model, cfg.init, num_classes=head, **variant).model.to(cfg.device)
+    model = load_model(cfg.model, cfg.init, num_classes=head, **variant).model.to(device)
     if cfg.init_matching:  # another task's weights (EVL's Kinetics-400 decoder): what fits, the rest named
         from zoo.loader import load_matching
 
@@ -73,6 +78,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
                 "dataset": cfg.dataset, "variant": cfg.variant, "steps": steps}
     scaler = torch.amp.GradScaler(enabled=amp)
     history, done = resume_run(out, model, optimizer, scheduler, read_checkpoint, log, unit="step", scaler=scaler)
+    model = distributed.wrap_for_training(model, device, recipe.sync_batchnorm)  # DDP under torchrun
+    net = distributed.unwrap(model)  # official key names in checkpoints; validation in each process
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
     log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
     split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
@@ -86,15 +93,16 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     model.train()
     for step in range(done, steps):
         progress("train", step, steps)
-        batch = batch_at(train, step, batch_size, seed)
+        batch = rank_slice(batch_at(train, step, batch_size, seed))  # this rank's share of the global batch
         rng, nprng = random.Random(seed * 1_000_003 + step), np.random.default_rng([seed, step])
-        torch.manual_seed(seed * 1_000_003 + step)  # dropout: the same after a resume
-        video = torch.stack([_train_clip(dataset, card, clips, s, rng, nprng) for s in batch]).to(cfg.device)
-        labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=cfg.device)
+        rng, nprng = distributed.rank_generators(rng, nprng, seed * 1_000_003 + step)  # each rank's augmentations
+        torch.manual_seed(distributed.seed_for_rank(seed * 1_000_003 + step))  # dropout: the same after a resume
+        video = torch.stack([_train_clip(dataset, card, clips, s, rng, nprng) for s in batch]).to(device)
+        labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=device)
         optimizer.zero_grad()
         chunk = -(-len(batch) // recipe.batch_split)
         for i in range(0, len(batch), chunk):  # official batch_split: gradients of the chunks add up
-            with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
+            with torch.autocast(device_type=torch.device(device).type, enabled=amp):
                 logits = model(rgb=video[i:i + chunk])["logits"]
                 loss = torch.nn.functional.cross_entropy(logits, labels[i:i + chunk])
             scaler.scale(loss * (len(labels[i:i + chunk]) / len(batch))).backward()
@@ -104,16 +112,20 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         scheduler.step()
         if (step + 1) % every == 0 or step + 1 == steps:
             model.eval()
-            top1 = validate(model, dataset, val, card, clips, None, card.protocol.outputs[0], cfg.device, 8,
+            top1 = validate(net, dataset, val, card, clips, None, card.protocol.outputs[0], device, 8,
                             lambda d, t: progress(split, d, t))
             model.train()
-            entry = {"step": step + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
+            entry = {"step": step + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                      f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
                      "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
+            entry.update({"processes": distributed.world_size(), "global_batch": batch_size}
+                         if distributed.is_distributed() else {})
             history.append(entry)
             losses, began = [], time.perf_counter()
             best = max(h[f"{split}_top1"] for h in history)
-            state = {k: v for k, v in model.state_dict().items()}
+            if not distributed.is_main():  # rank 0 writes checkpoints and history
+                continue
+            state = {k: v for k, v in net.state_dict().items()}
             save_checkpoint(out / "last.safetensors", state, {**metadata, "step": step + 1, "top1": top1})
             # every saved step kept, as the official run folder: bench average takes them
             save_checkpoint(out / f"checkpoint-{step + 1:06d}.safetensors", state, {**metadata, "step": step + 1})
