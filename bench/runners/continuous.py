@@ -13,7 +13,6 @@ listed, and scored as empty hypotheses: the WER is always over the whole split.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,6 +27,9 @@ from bench.decoding import decode_glosses
 from bench.io.atomic import atomic_open
 from bench.io.gloss_dict import read_gloss_dict
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
+from bench.precision import SpeedModes, apply_modes, autocast, speed_modes
+from bench.profile import (DECODING, H2D, MODEL, OFF, READ, SCORING, TRANSFORM, StageClock,
+                           make_profile)
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
@@ -50,7 +52,7 @@ class ContinuousEval:
     decoder: str | None = None
     skip_like_official: bool = True  # CSL-Daily/CSL: the official loader never sees the last sample
     device: str = "cpu"
-    amp: bool = False
+    amp: bool | str = False  # False/fp32, "bf16", "fp16" (CUDA only); True: the device's autocast default
     trust_checkpoint: bool = False
     random_weights: bool = False  # evaluate an untrained network, on purpose (recorded loudly)
     limit: int | None = None  # only the first N samples of the split (smoke runs; recorded)
@@ -59,6 +61,11 @@ class ContinuousEval:
     reference: Path | None = None  # an STM to score against instead of the dataset's official one
     gloss_dict: Path | None = None  # the official gloss_dict.npy (default: the release's annotations, then the checkpoint)
     threads: int | None = None  # torch threads (None: bench.threads' policy)
+    channels_last: bool = False  # weights in channels-last memory format (recorded in the tag)
+    compile: bool = False  # torch.compile the model (recorded in the tag)
+    profile: bool = False  # time each stage; the result's ``profile`` and the record's extra say where time went
+    cache_frames: bool = False  # decode the split once into a packed uint8 file (bench.data.frame_cache)
+    cache_dir: Path | None = None  # where that file lies (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
 
 
 @dataclass
@@ -70,6 +77,7 @@ class ContinuousResult:
     nominal: int
     not_evaluated: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    profile: object = None  # bench.profile.Profile with --profile
 
 
 def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, log: Log | None = None
@@ -77,6 +85,8 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     from zoo.cards import get_card
     from zoo.loader import load_model
 
+    profile = make_profile(cfg.profile, cfg.workers, cfg.device)
+    modes = speed_modes(cfg.amp, cfg.device, cfg.channels_last, cfg.compile)
     card = get_card(cfg.model)
     if card.task != "continuous":
         raise ValueError(f"{cfg.model} is a {card.task} model; bench eval here runs continuous SLR")
@@ -89,7 +99,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     loaded = load_model(cfg.model, cfg.checkpoint, vocabulary=vocabulary, trust=cfg.trust_checkpoint)
     if id_to_gloss is None:  # neither gloss_dict.npy nor every split's annotations: the checkpoint's own list
         id_to_gloss, vocabulary_source = checkpoint_vocabulary(loaded, dataset, cfg.checkpoint)
-    model = loaded.model.to(cfg.device).eval()
+    model = apply_modes(loaded.model.to(cfg.device).eval(), modes)
 
     samples = dataset.samples(cfg.split)
     if cfg.limit:
@@ -99,17 +109,19 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     absent = set(integrity.missing_ids) | set(integrity.unreadable_ids)
     runnable = [s for s in samples if s.id not in absent and s.id not in skipped]
 
-    protocol = _protocol(cfg, card, loaded)
+    protocol = _protocol(cfg, card, loaded, modes)
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, protocol).with_suffix("")
     done = resume_rows(run_dir, "hypotheses.jsonl", _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
     clock = RunClock(run_dir, resumed=bool(done))
     resume_threads(run_dir, bool(done), cfg.threads)
     if done and log:
         log(resume_message(sum(s.id in done for s in runnable), len(runnable), run_dir))
+    read = _frame_reader(cfg, dataset, cfg.split, runnable, _frame_size(card), log)
     with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as rows:
-        failed = decode_samples(model, card, runnable, lambda s: dataset.read_frames(s, _frame_size(card)), id_to_gloss,
-                                protocol, cfg.device, cfg.amp, cfg.workers, done, rows, progress, cfg.dataset,
-                                stage=f"{cfg.model} on {cfg.dataset} {cfg.split}", after_batch=clock.save)
+        failed = decode_samples(model, card, runnable, read, id_to_gloss,
+                                protocol, cfg.device, modes, cfg.workers, done, rows, progress, cfg.dataset,
+                                stage=f"{cfg.model} on {cfg.dataset} {cfg.split}", after_batch=clock.save,
+                                profile=profile)
 
     order = loader_order(samples, done)  # the official CTM lists samples as the loader yielded them
     hypotheses = {i: done[i]["glosses"] for i in order}
@@ -128,10 +140,11 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
         reported = "python"
         notes.append("sclite is not installed: the reported WER is the python scorer's, which reproduces sclite's "
                      "counts (apt-get install sctk to run the binary)")
-    scores = {"python": score(reference, hypotheses, scorer="python")}
-    if reported != "python":
-        scores[reported] = score(reference, hypotheses, scorer=reported)
-    scores["conv"] = score(reference, conv, scorer="python")
+    with profile.stage(SCORING):
+        scores = {"python": score(reference, hypotheses, scorer="python")}
+        if reported != "python":
+            scores[reported] = score(reference, hypotheses, scorer=reported)
+        scores["conv"] = score(reference, conv, scorer="python")
     if cfg.random_weights:
         notes.append("RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network")
     if card.input.top_rows_removed.get(cfg.dataset) and not exact_resizer():
@@ -148,11 +161,14 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
                      clock.total(), run_dir)
     record.extra["reference"] = reference_source
     record.extra["vocabulary"] = vocabulary_source
+    if cfg.profile:
+        record.extra["profile"] = profile.stop().to_dict()  # records are written last: what follows is not timed
     path = write_record(record, cfg.results_dir)
     with atomic_open(run_dir / "scores.jsonl") as handle:  # not .json: the results folder holds only records
         for name, result in scores.items():
             handle.write(json.dumps({"head_or_scorer": name, **result.to_dict()}, ensure_ascii=False) + "\n")
-    return ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes)
+    return ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes,
+                            profile if cfg.profile else None)
 
 
 def dataset_vocabulary(dataset, gloss_dict: Path | None = None) -> tuple[dict[int, str] | None, str]:
@@ -194,77 +210,113 @@ def loader_order(samples, done: dict[str, dict]) -> list[str]:
 
 def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, device="cpu", amp=False, workers=2,
                    done=None, log=None, progress: Progress | None = None, dataset: str | None = None,
-                   stage: str = "decode", after_batch: Callable[[], None] | None = None) -> list[str]:
+                   stage: str = "decode", after_batch: Callable[[], None] | None = None, profile=OFF) -> list[str]:
     """Decode ``samples`` in official batches; rows go to ``done`` (and to ``log`` per batch). Returns unreadable ids.
 
     Batches are consecutive samples in the given order (the card's test batch size); a batch whose samples are
-    all in ``done`` already is skipped, so that a resumed run keeps the original batch composition.
+    all in ``done`` already is skipped, so that a resumed run keeps the original batch composition. ``workers``
+    DataLoader processes read, transform and pad the next batches while the model runs (0: the main process).
+    ``amp``: a :class:`bench.precision.SpeedModes`, or a bool (the device's autocast default).
     """
+    from bench.data.loader import batch_loader, timed
+
     done = {} if done is None else done
+    modes = amp if isinstance(amp, SpeedModes) else speed_modes(amp, device)
     size = protocol["batch_size"]
     batches = [samples[i:i + size] for i in range(0, len(samples), size)]
     todo = [b for b in batches if not all(s.id in done for s in b)]
     failed: list[str] = []
-
-    def read(batch):
-        out = []
-        for sample in batch:
-            try:
-                out.append((sample, test_transform(read_frames(sample), card.input, dataset)))
-            except Exception as err:  # a frame that does not decode: the sample counts as unreadable
-                out.append((sample, err))
-        return out
-
     count = len(samples) - sum(len(b) for b in todo)
-    ahead = max(1, workers) + 1
-    with ThreadPoolExecutor(max(1, workers)) as pool:  # frames of the next batches decode while the model runs
-        pending = [pool.submit(read, b) for b in todo[:ahead]]
-        for index in range(len(todo)):
-            items = pending.pop(0).result()
-            if index + ahead < len(todo):
-                pending.append(pool.submit(read, todo[index + ahead]))
-            good = [(s, v) for s, v in items if not isinstance(v, Exception)]
-            failed += [s.id for s, v in items if isinstance(v, Exception)]
-            if good:
-                for row in _run_batch(model, good, card, id_to_gloss, protocol, device, amp):
-                    done[row["id"]] = row
-                    if log is not None:
-                        log.write(json.dumps(row, ensure_ascii=False) + "\n")
+    prepared = PreparedBatches(todo, read_frames, card.input, card.temporal_layout, dataset)
+    for batch in timed(batch_loader(prepared, workers, device), profile):
+        profile.add_worker(batch["timings"])
+        failed += batch["failed"]
+        if batch["ids"]:
+            for row in _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile):
+                done[row["id"]] = row
                 if log is not None:
-                    log.flush()
-            if after_batch is not None:
-                after_batch()
-            count += len(items)
-            if progress:
-                progress(stage, count, len(samples))
+                    log.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if log is not None:
+                log.flush()
+        if after_batch is not None:
+            after_batch()
+        count += len(batch["ids"]) + len(batch["failed"])
+        profile.clips += len(batch["ids"])
+        if progress:
+            progress(stage, count, len(samples))
     return failed
+
+
+class PreparedBatches:
+    """Official batches as the model takes them, one item per batch: frames read, test-transformed and padded
+    (``pad_batch``), with the ids of the samples that did not decode and the stage times of the work."""
+
+    def __init__(self, batches, read_frames, spec, layout, dataset: str | None):
+        self.batches, self.read_frames, self.spec, self.layout, self.dataset = \
+            batches, read_frames, spec, layout, dataset
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> dict:
+        clock = StageClock()
+        good, failed = [], []
+        for sample in self.batches[index]:
+            try:
+                with clock.stage(READ):
+                    frames = self.read_frames(sample)
+                with clock.stage(TRANSFORM):
+                    good.append((sample, test_transform(frames, self.spec, self.dataset)))
+            except Exception:  # a frame that does not decode: the sample counts as unreadable
+                failed.append(sample.id)
+        out = {"ids": [s.id for s, _ in good], "failed": failed}
+        if good:
+            with clock.stage(TRANSFORM):
+                video, lengths, order = pad_batch([v for _, v in good], self.layout)
+            out.update(video=video, lengths=lengths, order=order, frames=[int(v.shape[0]) for _, v in good])
+        out["timings"] = clock.take()
+        return out
 
 
 def _frame_size(card) -> tuple[int, int]:
     return card.input.frame_size, card.input.frame_size
 
 
-def _run_batch(model, items, card, id_to_gloss, protocol, device, amp) -> list[dict]:
-    """Forward one official batch and decode both heads; rows in the batch's (longest-first) order."""
+def _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile=OFF) -> list[dict]:
+    """Forward one prepared official batch and decode both heads; rows in the batch's (longest-first) order."""
     import torch
 
-    samples = [s for s, _ in items]
-    video, lengths, order = pad_batch([v for _, v in items], card.temporal_layout)
-    with torch.no_grad(), torch.autocast(device_type=torch.device(device).type, enabled=amp):
-        out = model(video.to(device), lengths.to(device))
-    steps = out["feat_len"].cpu().numpy().astype(np.int64)
-    decoded = {}
-    for name in (protocol["head"], "conv_logits"):
-        probs = out[name].float().softmax(-1).permute(1, 0, 2).cpu().numpy()
-        decoded[name] = decode_glosses(probs, steps, id_to_gloss, method=protocol["decoder"],
-                                       beam_width=protocol["beam_width"])
-    return [{"id": samples[original].id, "glosses": decoded[protocol["head"]][position],
-             "conv_glosses": decoded["conv_logits"][position], "frames": int(items[original][1].shape[0]),
-             "batch": [samples[i].id for i in order]}
+    from bench.data.loader import to_device
+
+    ids, order = batch["ids"], [int(i) for i in batch["order"]]
+    with profile.stage(H2D):
+        video, lengths = to_device(batch["video"], device), to_device(batch["lengths"], device)
+    with profile.stage(MODEL), torch.no_grad(), autocast(device, modes):
+        out = model(video, lengths)
+    with profile.stage(DECODING):
+        steps = out["feat_len"].cpu().numpy().astype(np.int64)
+        decoded = {}
+        for name in (protocol["head"], "conv_logits"):
+            probs = out[name].float().softmax(-1).permute(1, 0, 2).cpu().numpy()
+            decoded[name] = decode_glosses(probs, steps, id_to_gloss, method=protocol["decoder"],
+                                           beam_width=protocol["beam_width"])
+    return [{"id": ids[original], "glosses": decoded[protocol["head"]][position],
+             "conv_glosses": decoded["conv_logits"][position], "frames": int(batch["frames"][original]),
+             "batch": [ids[i] for i in order]}
             for position, original in enumerate(order)]
 
 
-def _protocol(cfg: ContinuousEval, card, loaded) -> dict:
+def _frame_reader(cfg, dataset, split: str, samples, size, log=None):
+    """``sample -> frames``: from the packed frame cache with ``cache_frames`` (built first when absent or stale),
+    else decoded from the release."""
+    if not cfg.cache_frames:
+        return lambda s: dataset.read_frames(s, size)
+    from bench.data.frame_cache import continuous_cache
+
+    return continuous_cache(dataset, split, samples, size, cfg.cache_dir, cfg.workers, log)
+
+
+def _protocol(cfg: ContinuousEval, card, loaded, modes: SpeedModes | None = None) -> dict:
     batch = cfg.batch_size or card.protocol.batch_size
     decoder = cfg.decoder or card.protocol.decoder
     official = batch == card.protocol.batch_size and decoder == card.protocol.decoder and cfg.skip_like_official
@@ -273,9 +325,12 @@ def _protocol(cfg: ContinuousEval, card, loaded) -> dict:
         tag += "-random"
     if cfg.limit:
         tag += f"-first{cfg.limit}"  # a partial run never shares a leaderboard row with a full one
+    modes = modes or speed_modes(cfg.amp, cfg.device)
+    tag += modes.tag  # bf16/fp16, channels_last, compile: never the fp32 row
     return {"tag": tag, "decoder": decoder, "beam_width": card.protocol.beam_width, "scorer": card.protocol.scorer,
             "cleanup": card.protocol.cleanup, "batch_size": batch, "batches": "consecutive samples in dataset order",
-            "head": card.protocol.output, "precision": "amp" if cfg.amp else "fp32",
+            "head": card.protocol.output, "precision": modes.precision, "channels_last": modes.channels_last,
+            "compile": modes.compile,
             "skip_like_official": cfg.skip_like_official}
 
 

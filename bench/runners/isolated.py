@@ -14,7 +14,6 @@ top-k decision (``ties``: the harness counts ties against the label; NLA-SLR's `
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -26,6 +25,8 @@ from bench.data.keypoints import heatmap_input
 from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, protocol_names, protocol_views
 from bench.metrics import TopKCounts
+from bench.precision import SpeedModes, apply_modes, autocast, speed_modes
+from bench.profile import DECODING, H2D, MODEL, OFF, READ, TRANSFORM, StageClock, make_profile
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
@@ -45,7 +46,7 @@ class IsolatedEval:
     views: tuple[str, ...] | None = None  # default: the card's protocols
     batch_size: int = 4  # clips (views) per forward
     device: str = "cpu"
-    amp: bool = False
+    amp: bool | str = False  # False/fp32, "bf16", "fp16" (CUDA only); True: the device's autocast default
     trust_checkpoint: bool = False
     random_weights: bool = False
     limit: int | None = None
@@ -55,6 +56,11 @@ class IsolatedEval:
     threads: int | None = None  # torch threads (None: bench.threads' policy)
     backbone: str | None = None  # cards whose frozen backbone is not in checkpoints (SignVLM/EVL): its CLIP file
     fp16_backbone: bool = False  # SignVLM/EVL's official freeze_fp16 backbone (fp32 by default, recorded)
+    channels_last: bool = False  # weights in channels-last memory format (recorded in the tag)
+    compile: bool = False  # torch.compile the model (recorded in the tag)
+    profile: bool = False  # time each stage; the result's ``profile`` and the records' extra say where time went
+    cache_frames: bool = False  # decode the split's clips once into a packed uint8 file (bench.data.frame_cache)
+    cache_dir: Path | None = None  # where that file lies (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
 
 
 @dataclass
@@ -67,6 +73,7 @@ class IsolatedResult:
     not_evaluated: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     integrity: object = None  # the split's IsolatedIntegrity: layout read, problems, seq_len mismatches
+    profile: object = None  # bench.profile.Profile with --profile
 
 
 def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
@@ -74,6 +81,8 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     from zoo.cards import get_card
     from zoo.loader import load_model
 
+    profile = make_profile(cfg.profile, cfg.workers, cfg.device)
+    modes = speed_modes(cfg.amp, cfg.device, cfg.channels_last, cfg.compile)
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
@@ -88,6 +97,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                         backbone=cfg.backbone, **precision)
     model = loaded.model.to(cfg.device).eval()
     streams = tuple(getattr(model, "inputs", ("rgb",)))
+    model = apply_modes(model, modes)
     table = _keypoints(cfg, streams)
 
     samples = dataset.samples(cfg.split)[: cfg.limit or None]
@@ -101,9 +111,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                              f"{', '.join(protocol_names(card.protocol))}")
 
     tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
-    tag += "-fp16backbone" if cfg.fp16_backbone else ""
+    tag += ("-fp16backbone" if cfg.fp16_backbone else "") + modes.tag
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
-    done = resume_rows(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
+    done = resume_rows(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples, modes), cfg.restart)
     todo = [s for s in runnable if s.id not in done]
     clock = RunClock(run_dir, resumed=bool(done))
     resume_threads(run_dir, bool(done), cfg.threads)
@@ -111,25 +121,33 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
         log(resume_message(len(runnable) - len(todo), len(runnable), run_dir))
     failed: list[str] = []
 
-    def prepare(sample):
-        try:
-            return sample, window_inputs(sample, dataset, protocols, streams, table, card, cfg.device)
-        except Exception as err:  # a video that does not decode: counted as unreadable
-            return sample, err
+    read_views = None
+    if cfg.cache_frames:
+        from bench.data.frame_cache import isolated_cache
 
+        read_views = CachedViews(isolated_cache(dataset, cfg.split, runnable, cfg.cache_dir, cfg.workers, log), dataset)
+    # worker processes cannot use CUDA: heatmaps are drawn on the CPU there, on the model's device without workers
+    prepared = PreparedSamples(todo, dataset, protocols, streams, table, card, "cpu" if cfg.workers else cfg.device,
+                               read_views)
     count = len(runnable) - len(todo)
     stage = f"{cfg.model} on {cfg.dataset} {cfg.split}"
-    with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(run_dir / "scores.jsonl", "a",
-                                                                 encoding="utf-8") as rows:
-        for sample, clips in pool.map(prepare, todo):
-            if isinstance(clips, Exception):
+    from bench.data.loader import batch_loader, timed
+
+    with open(run_dir / "scores.jsonl", "a", encoding="utf-8") as rows:
+        for item in timed(batch_loader(prepared, cfg.workers, cfg.device), profile):
+            profile.add_worker(item["timings"])
+            sample = item["sample"]
+            if item["error"] is not None:
                 failed.append(sample.id)
             else:
+                clips = ViewInputs(item["protocols"])
+                clips.update(item["clips"])
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
-                                   cfg.device, cfg.amp)
+                                   cfg.device, modes, profile)
                 done[sample.id] = row
                 rows.write(json.dumps(row) + "\n")
                 rows.flush()
+                profile.clips += 1
             clock.save()
             count += 1
             if progress:
@@ -148,8 +166,50 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     if integrity.frame_count_mismatches:
         notes.append(integrity.mismatch_line())
     records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
-                             clock.total(), run_dir, integrity)
-    return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
+                             clock.total(), run_dir, integrity, modes, profile.stop().to_dict() if cfg.profile else None)
+    return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity,
+                          profile if cfg.profile else None)
+
+
+class PreparedSamples:
+    """One item per sample: every view's model inputs (:func:`window_inputs`), or the error that stopped them,
+    with the stage times of the work (read in a worker process, or in the main one without workers)."""
+
+    def __init__(self, samples, dataset, protocols, streams, table, card, device, read_views=None):
+        self.samples, self.dataset, self.protocols, self.streams, self.table, self.card, self.device = \
+            samples, dataset, protocols, streams, table, card, device
+        self.read_views = read_views
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> dict:
+        sample, clock = self.samples[index], StageClock()
+        item = {"sample": sample, "error": None}
+        try:
+            clips = window_inputs(sample, self.dataset, self.protocols, self.streams, self.table, self.card,
+                                  self.device, self.read_views, clock)
+            item.update(clips=dict(clips), protocols=clips.protocols)
+        except Exception as err:  # a video that does not decode: counted as unreadable
+            item["error"] = f"{type(err).__name__}: {err}"
+        item["timings"] = clock.take()
+        return item
+
+
+class CachedViews:
+    """``read_views`` from the packed frame cache (whole clips, edge-padded windows as the dataset's own)."""
+
+    def __init__(self, cache, dataset):
+        self.cache, self.dataset = cache, dataset
+
+    def __call__(self, sample, views) -> list[np.ndarray]:
+        from bench.data.views import pad_edges
+
+        try:
+            frames = self.cache.read(sample.id)
+        except KeyError:  # not cached (it did not decode when the cache was built): the release's reader
+            return self.dataset.read_views(sample, views)
+        return [pad_edges(np.array(frames[list(v.indices)]), v.pad) for v in views]
 
 
 def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
@@ -162,13 +222,14 @@ def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
     return KeypointTable.load(cfg.keypoints)
 
 
-def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None) -> dict:
+def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None, clock=None) -> dict:
     """The model inputs of every view of ``protocols``: ``{view key: {stream: tensor}}``, keys in the order of
     ``.protocols``. Views shared by two protocols (1view's window is temporal3's third; the centre crop
     is spatial3's second) are computed once.
 
     ``read_views(sample, windows)`` reads the windows' frames (default: the dataset's decoder; training passes a
-    cache)."""
+    cache); ``clock`` (a :class:`bench.profile.StageClock`) times reading and transforms."""
+    clock = clock or StageClock()
     views, keys_of = {}, {}
     for protocol in protocols:
         chosen = protocol_views(dataset.frame_count(sample), protocol, card.protocol, dataset.name)
@@ -184,24 +245,26 @@ def window_inputs(sample, dataset, protocols, streams, table, card, device, read
     frames_of = {}
     if "rgb" in streams:
         read = read_views or dataset.read_views
-        frames_of = {(w.name, w.pad, w.indices): f for w, f in zip(windows, read(sample, windows))}
+        with clock.stage(READ):
+            frames_of = {(w.name, w.pad, w.indices): f for w, f in zip(windows, read(sample, windows))}
     heat_of = {}
-    if table is not None:
-        name = dataset.keypoint_name(sample)
-        for window, points in zip(windows, table.views(name, windows)):
-            heat_of[(window.name, window.pad, window.indices)] = heatmap_input(
-                points, raw_size=dataset.keypoint_frame_size, map_size=(heatmap_grid(card, dataset),) * 2,
-                size=card.input.heatmap_size, device=device).cpu()
-    clips = ViewInputs(keys_of)
-    for key, view in views.items():
-        window = (view.window.name, view.window.pad, view.window.indices)
-        clip = {}
-        if window in frames_of:
-            clip["rgb"] = rgb_view_input(frames_of[window], card.input, dataset.name, view.crop,
-                                         pre_resize=dataset.rgb_pre_resize, select=view.select)
-        if window in heat_of:
-            clip["keypoint"] = heat_of[window]
-        clips[key] = clip
+    with clock.stage(TRANSFORM):  # heatmaps and the RGB view transforms
+        if table is not None:
+            name = dataset.keypoint_name(sample)
+            for window, points in zip(windows, table.views(name, windows)):
+                heat_of[(window.name, window.pad, window.indices)] = heatmap_input(
+                    points, raw_size=dataset.keypoint_frame_size, map_size=(heatmap_grid(card, dataset),) * 2,
+                    size=card.input.heatmap_size, device=device).cpu()
+        clips = ViewInputs(keys_of)
+        for key, view in views.items():
+            window = (view.window.name, view.window.pad, view.window.indices)
+            clip = {}
+            if window in frames_of:
+                clip["rgb"] = rgb_view_input(frames_of[window], card.input, dataset.name, view.crop,
+                                             pre_resize=dataset.rgb_pre_resize, select=view.select)
+            if window in heat_of:
+                clip["keypoint"] = heat_of[window]
+            clips[key] = clip
     return clips
 
 
@@ -219,20 +282,26 @@ def heatmap_grid(card, dataset) -> int:
     return int(grids.get(dataset.name, grids.get("default", 256)))
 
 
-def score_sample(model, sample, clips, protocols, outputs, batch_size: int, device: str, amp: bool) -> dict:
-    """Forward the sample's windows; per protocol and output, the label's rank and the top classes."""
+def score_sample(model, sample, clips, protocols, outputs, batch_size: int, device: str, amp, profile=OFF) -> dict:
+    """Forward the sample's windows; per protocol and output, the label's rank and the top classes. ``amp``: a
+    :class:`bench.precision.SpeedModes`, or a bool (the device's autocast default)."""
     import torch
 
+    from bench.data.loader import to_device
+
+    modes = amp if isinstance(amp, SpeedModes) else speed_modes(amp, device)
     keys = list(clips)
     probs: dict[str, list] = {}
     for i in range(0, len(keys), batch_size):
         batch = keys[i:i + batch_size]
-        inputs = {s: torch.stack([clips[k][s] for k in batch]).to(device) for s in clips[batch[0]]}
-        with torch.no_grad(), torch.autocast(device_type=torch.device(device).type, enabled=amp):
+        with profile.stage(H2D):
+            inputs = {s: to_device(torch.stack([clips[k][s] for k in batch]), device) for s in clips[batch[0]]}
+        with profile.stage(MODEL), torch.no_grad(), autocast(device, modes):
             out = model(**inputs)
-        for name, logits in out.items():
-            if name != "features":
-                probs.setdefault(name, []).append(logits.float().softmax(-1).cpu())
+        with profile.stage(DECODING):
+            for name, logits in out.items():
+                if name != "features":
+                    probs.setdefault(name, []).append(logits.float().softmax(-1).cpu())
     probs = {name: torch.cat(parts).numpy() for name, parts in probs.items()}  # [windows, C]
     chosen = [o for o in outputs if o in probs] or list(probs)
     row = {"id": sample.id, "label": int(sample.label), "windows": len(keys), "ranks": {}, "ties": {}, "top": {}}
@@ -261,27 +330,32 @@ def _metrics(rows: list[dict], num_classes: int, ks) -> dict[str, dict[str, floa
     return out
 
 
-def _fingerprint(cfg, loaded, protocols, samples) -> str:
+def _fingerprint(cfg, loaded, protocols, samples, modes: SpeedModes | None = None) -> str:
     parts = [cfg.model, cfg.dataset, cfg.split, loaded.checkpoint.sha256 if loaded.checkpoint else "random",
              ",".join(protocols), str(cfg.keypoints), str(getattr(loaded.model, "backbone_source", None)),
              str(cfg.fp16_backbone), *[s.id for s in samples]]
+    if modes is not None and modes.tag:  # fp32 runs keep the fingerprint they had before these modes existed
+        parts.append(modes.tag)
     return fingerprint(*parts)
 
 
 def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated, notes, seconds,
-                   run_dir, integrity) -> list[Path]:
+                   run_dir, integrity, modes: SpeedModes | None = None, profile: dict | None = None) -> list[Path]:
     """One record per (view protocol, output): each is one leaderboard row."""
     paths = []
     missing_ids = sorted({i for ids in not_evaluated.values() for i in ids})
     reported = (card.protocol.reported_view, card.protocol.reported_output)
+    modes = modes or speed_modes(cfg.amp, cfg.device)
     for key, values in metrics.items():
         protocol, output = key.split("/")
         record = ResultRecord(
             kind="run", model=cfg.model, dataset=cfg.dataset, split=cfg.split, task="isolated",
             protocol={"tag": f"{protocol}-{output}" + ("-random" if cfg.random_weights else "")
-                      + (f"-first{cfg.limit}" if cfg.limit else "") + ("-fp16backbone" if cfg.fp16_backbone else ""),
+                      + (f"-first{cfg.limit}" if cfg.limit else "") + ("-fp16backbone" if cfg.fp16_backbone else "")
+                      + modes.tag,
                       "views": protocol, "output": output, "fusion": card.protocol.fusion,
-                      "frames": card.protocol.frames, "precision": "amp" if cfg.amp else "fp32",
+                      "frames": card.protocol.frames, "precision": modes.precision,
+                      "channels_last": modes.channels_last, "compile": modes.compile,
                       "backbone_precision": "fp16" if cfg.fp16_backbone else "fp32",
                       "sampling": card.protocol.sampling, "stride": card.protocol.stride_for(cfg.dataset),
                       "paper_reports": protocol == reported[0] and reported[1] in (None, output)},
@@ -299,5 +373,7 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
                    "data": {"layout": integrity.layout, **integrity.sources,
                             "frame_count_mismatches": integrity.frame_count_mismatches}},
         )
+        if profile is not None:
+            record.extra["profile"] = profile
         paths.append(write_record(record, cfg.results_dir))
     return paths

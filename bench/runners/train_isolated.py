@@ -43,7 +43,8 @@ class IsolatedTrainConfig:
     device: str = "cpu"
     seed: int | None = None  # None: the recipe's
     eval_split: str | None = None  # None: "val", or "test" where the release has no val split (NMFs-CSL)
-    cache_frames: bool = False  # keep decoded clips in memory (small datasets)
+    cache_frames: bool = False  # decode clips once into packed uint8 files (bench.data.frame_cache)
+    cache_dir: Path | None = None  # the packed frame cache's folder (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
     variant: dict[str, Any] = field(default_factory=dict)
     init: str | None = None  # a checkpoint to start from (weights only)
     backbone_weights: str | None = None  # S3D_kinetics400.pt for the stages that start from it (the card's hook)
@@ -114,6 +115,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             "reads a dev.pkl it does not publish); pass eval_split to choose")
     train, val = training_samples(dataset, cfg.train_split, log), _present(dataset, split, log)
     clips = ClipReader(dataset, cfg.cache_frames)
+    if cfg.cache_frames:  # every split read decoded once into a packed file, memory-mapped by each epoch
+        clips.use_packed([*cfg.train_split.split("+"), split], {s.id for s in [*train, *val]}, cfg.cache_dir, log)
     batches = BatchMaker(dataset, card, recipe, clips, table, cfg.device)
     output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
     for epoch in range(start_epoch, epochs):
@@ -173,13 +176,27 @@ class ClipReader:
     """Frames of temporal views, optionally from whole clips decoded once and kept in memory."""
 
     def __init__(self, dataset, cache: bool):
-        self.dataset, self.cache, self.clips = dataset, cache, {}
+        self.dataset, self.cache, self.clips, self.packed = dataset, cache, {}, []
+
+    def use_packed(self, splits, ids: set[str], folder=None, log=None) -> None:
+        """Read the ``ids`` of ``splits`` from packed frame caches (bench.data.frame_cache), built when needed."""
+        from bench.data.frame_cache import isolated_cache
+
+        for split in dict.fromkeys(splits):
+            samples = [s for s in self.dataset.samples(split) if s.id in ids]
+            self.packed.append(isolated_cache(self.dataset, split, samples, folder, 0, log))
 
     def __call__(self, sample, views) -> list[np.ndarray]:
         from bench.data.views import pad_edges
 
         if not self.cache:
             return self.dataset.read_views(sample, views)
+        for packed in self.packed:
+            try:
+                frames = packed.read(sample.id)
+            except KeyError:
+                continue
+            return [pad_edges(np.array(frames[list(v.indices)]), v.pad) for v in views]
         if sample.id not in self.clips:
             self.clips[sample.id] = self.dataset.read_frames(sample, np.arange(self.dataset.frame_count(sample)))
         frames = self.clips[sample.id]
