@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.data import DATASETS
-from bench.data.synthetic_signs import GLOSSES, REST, Signer, make_signer, render_signing
+from bench.data.synthetic_signs import GLOSSES, REST, Signer, make_signer, render_signing, resample_frames
 from bench.data.wlasl import _Wlasl, write_nla_slr_package, write_wlasl
 from bench.io.atomic import atomic_open
 
@@ -60,8 +60,10 @@ def wholebody_keypoints(track: np.ndarray, signer: Signer) -> np.ndarray:
 
 
 def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, frame_size: int = 64, seed: int = 0,
-                 signers: int = 8) -> tuple[SyntheticWlasl, Path]:
-    """Write a synthetic WLASL release and its keypoint pickle under ``root``; return the reader and the pickle."""
+                 signers: int = 8, clip_frames: tuple[int, int] | None = None) -> tuple[SyntheticWlasl, Path]:
+    """Write a synthetic WLASL release and its keypoint pickle under ``root``; return the reader and the pickle.
+    ``clip_frames=(low, high)``: each clip stretched to a length drawn uniformly in that range (real-size
+    profiles; default: as rendered, about 20 frames)."""
     per_class = per_class or {"train": 16, "val": 2, "test": 4}
     rng = np.random.default_rng(seed)
     people = [make_signer(rng) for _ in range(signers)]
@@ -72,6 +74,9 @@ def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, fram
                 vid = f"{len(instances):05d}"
                 who = int(rng.integers(0, signers))
                 clip, track = render_signing((gloss,), people[who], frame_size, rng)
+                if clip_frames is not None:
+                    count = int(rng.integers(clip_frames[0], clip_frames[1] + 1))
+                    clip, track = resample_frames(clip, count), resample_frames(track, count)
                 instances.append({"video_id": vid, "gloss": gloss.lower(), "split": split, "signer_id": who})
                 frames[vid] = clip
                 keypoints[vid] = wholebody_keypoints(track, people[who])
