@@ -6,6 +6,7 @@ record's protocol tag, so that a run in another mode never shares a leaderboard 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -71,3 +72,33 @@ def apply_modes(model, modes: SpeedModes):
     if modes.compile:
         model = torch.compile(model, dynamic=True)  # clip lengths vary: one graph, not one per length
     return model
+
+
+def fp32_note(fp32_record: Path, metric: str, value: float, rows: dict[str, dict], output_of) -> str | None:
+    """The measured difference of a non-fp32 run against the fp32 run of the same protocol in the same results
+    folder (None when there is none): the metric in both, and how many shared samples' outputs differ
+    (``output_of(row)``: the hypothesis, the top-1 class)."""
+    import json
+
+    from bench.records import read_record
+
+    if not Path(fp32_record).is_file():
+        return None
+    reference = read_record(fp32_record)
+    if metric not in reference.metrics:
+        return None
+    theirs_file = next((reference.extra.get(k) for k in ("hypotheses", "scores") if reference.extra.get(k)), None)
+    differing = shared = 0
+    if theirs_file and Path(theirs_file).is_file():
+        theirs = {}
+        for line in Path(theirs_file).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                theirs[row["id"]] = row
+        for sample_id, row in rows.items():
+            if sample_id in theirs:
+                shared += 1
+                differing += output_of(row) != output_of(theirs[sample_id])
+    old = reference.metrics[metric]
+    return (f"measured against fp32 ({fp32_record}): {metric} {value:.2f} vs {old:.2f} ({value - old:+.2f}); "
+            f"{differing} of {shared} shared samples' outputs differ (bench compare gives the interval)")

@@ -4,8 +4,9 @@
 counts (every ``--every``-th row of the official dev_info.npy: 540 / 9 = 60 clips, 8310 frames, mean 138.5) as
 256x256 PNGs, and a synthetic WLASL test split (256x256 mp4, clips of 40-100 frames, COCO-WholeBody keypoints).
 ``run`` evaluates the demo's models on them (their random weights saved as a checkpoint: loaded strictly) with
-each worker count, in a fresh process per run (``python -m bench eval``, wall time of the whole command), with
-``--code`` the checkout whose bench runs (the main branch for "before"); ``--profile`` tables where supported.
+each worker count, in a fresh process per run through the runners' API (wall time of the evaluation, model loading
+included), with ``--code`` the checkout whose bench runs (the main branch for "before", where ``workers`` are
+decoding threads); ``--profile`` (new code) adds the per-stage table.
 
     python benchmarks/bench_pipeline.py make --out /tmp/pipe --every 9 --per-class 10
     python benchmarks/bench_pipeline.py run --out /tmp/pipe --workers 1 2 --code . --profile
@@ -66,39 +67,62 @@ def make(out: Path, every: int, per_class: int) -> None:
     print(f"wlasl test: {per_class * len(classes)} clips ({time.perf_counter() - began:.0f} s)")
 
 
-def commands(out: Path) -> dict[str, list[str]]:
+RUN = """
+import json, sys, time
+from pathlib import Path
+kind, kwargs = json.loads(sys.argv[1])
+for key in ("data_root", "results_dir", "gloss_dict"):
+    if key in kwargs:
+        kwargs[key] = Path(kwargs[key])
+if kind == "continuous":
+    from bench.runners.continuous import ContinuousEval as Config, evaluate_continuous as evaluate
+else:
+    from bench.runners.isolated import IsolatedEval as Config, evaluate_isolated as evaluate
+began = time.perf_counter()
+result = evaluate(Config(**kwargs))
+wall = time.perf_counter() - began
+profile = result.profile.to_dict() if getattr(result, "profile", None) is not None else None
+print(json.dumps({"wall_s": wall, "clips": result.evaluated, "profile": profile}))
+"""
+
+
+def configs(out: Path) -> dict[str, tuple[str, dict]]:
+    """The two evaluations, as keyword arguments of the runners' configs (the same in the old code and the new)."""
     return {
-        "corrnet_tiny / PHOENIX-2014 dev": ["--model", "corrnet_tiny", "--dataset", "synthetic_phoenix2014", "--split",
-                                            "dev", "--data-root", str(out / "phoenix-2014-multisigner"),
-                                            "--checkpoint", str(out / "corrnet_tiny.safetensors"),
-                                            "--gloss-dict", str(GLOSS_DICT)],
-        "s3d_rgb_tiny / WLASL test": ["--model", "s3d_rgb_tiny", "--dataset", "synthetic_wlasl", "--split", "test",
-                                      "--data-root", str(out / "wlasl"),
-                                      "--checkpoint", str(out / "s3d_rgb_tiny.safetensors")],
+        "corrnet_tiny / PHOENIX-2014 dev": ("continuous", {
+            "model": "corrnet_tiny", "dataset": "synthetic_phoenix2014", "split": "dev",
+            "data_root": str(out / "phoenix-2014-multisigner"), "checkpoint": str(out / "corrnet_tiny.safetensors"),
+            "gloss_dict": str(GLOSS_DICT)}),
+        "s3d_rgb_tiny / WLASL test": ("isolated", {
+            "model": "s3d_rgb_tiny", "dataset": "synthetic_wlasl", "split": "test", "data_root": str(out / "wlasl"),
+            "checkpoint": str(out / "s3d_rgb_tiny.safetensors")}),
     }
 
 
-def run(out: Path, workers: list[int], code: Path, profile: bool, extra: list[str], label: str) -> list[dict]:
+def run(out: Path, workers: list[int], code: Path, profile: bool, label: str, only: str | None = None,
+        extra: dict | None = None) -> list[dict]:
+    """Each evaluation with each worker count, in a fresh process on ``code``'s bench (the runners' API: the old
+    code's ``workers`` are decoding threads, the new code's DataLoader processes)."""
     rows = []
     env = {**os.environ, "PYTHONPATH": str(code.resolve()), "BENCH_THREADS": os.environ.get("BENCH_THREADS", "1")}
-    for name, args in commands(out).items():
+    for name, (kind, kwargs) in configs(out).items():
+        if only and only not in name:
+            continue
         for count in workers:
             results = out / "results" / f"{label}-w{count}-{int(time.time())}"
-            cmd = [sys.executable, "-m", "bench", "eval", *args, "--results", str(results), "--restart", *extra]
-            if count >= 0:
-                cmd += ["--workers", str(count)]
-            cmd += ["--profile"] if profile else []
+            config = {**kwargs, "results_dir": str(results), "restart": True, "workers": count, **(extra or {})}
+            if profile:
+                config["profile"] = True
             load = os.getloadavg()[0]
-            began = time.perf_counter()
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=code)
-            wall = time.perf_counter() - began
+            done = subprocess.run([sys.executable, "-c", RUN, json.dumps([kind, config])], env=env,
+                                  capture_output=True, text=True, cwd=code)
             if done.returncode:
-                raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
-            record = json.loads(sorted(results.glob("*.json"))[0].read_text())
-            clips = record["samples"]["evaluated"]
-            row = {"label": label, "run": name, "workers": count, "clips": clips, "wall_s": round(wall, 1),
-                   "clips_per_s": round(clips / wall, 2), "load_1min": round(load, 2),
-                   "profile": record.get("extra", {}).get("profile")}
+                raise SystemExit(f"{name} with {count} workers failed:\n{done.stdout}\n{done.stderr}")
+            measured = json.loads(done.stdout.splitlines()[-1])
+            row = {"label": label, "run": name, "workers": count, "clips": measured["clips"],
+                   "wall_s": round(measured["wall_s"], 1), "clips_per_s": round(measured["clips"] / measured["wall_s"], 2),
+                   "load_1min_before": round(load, 2), "load_1min_after": round(os.getloadavg()[0], 2),
+                   "profile": measured["profile"]}
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
@@ -113,17 +137,18 @@ def main() -> None:
     m.add_argument("--per-class", type=int, default=10, help="WLASL test clips per class (12 classes)")
     r = sub.add_parser("run")
     r.add_argument("--out", type=Path, required=True)
-    r.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="-1: don't pass --workers (old code)")
+    r.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    r.add_argument("--only", help="only the evaluation whose name holds this (corrnet, s3d)")
+    r.add_argument("--config", default="{}", help="more config fields, JSON (new code: cache_frames, amp)")
     r.add_argument("--code", type=Path, default=REPO, help="the checkout whose bench runs")
     r.add_argument("--profile", action="store_true")
     r.add_argument("--label", default="after")
     r.add_argument("--json", type=Path, help="append the rows here")
-    r.add_argument("extra", nargs="*", help="more bench eval options (after --)")
     args = parser.parse_args()
     if args.command == "make":
         make(args.out, args.every, args.per_class)
     else:
-        rows = run(args.out, args.workers, args.code, args.profile, args.extra, args.label)
+        rows = run(args.out, args.workers, args.code, args.profile, args.label, args.only, json.loads(args.config))
         if args.json:
             with open(args.json, "a", encoding="utf-8") as handle:
                 handle.writelines(json.dumps(row) + "\n" for row in rows)

@@ -27,7 +27,7 @@ from bench.decoding import decode_glosses
 from bench.io.atomic import atomic_open
 from bench.io.gloss_dict import read_gloss_dict
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
-from bench.precision import SpeedModes, apply_modes, autocast, speed_modes
+from bench.precision import SpeedModes, apply_modes, autocast, fp32_note, speed_modes
 from bench.profile import (DECODING, H2D, MODEL, OFF, READ, SCORING, TRANSFORM, StageClock,
                            make_profile)
 from bench.progress import Progress
@@ -161,6 +161,12 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
                      clock.total(), run_dir)
     record.extra["reference"] = reference_source
     record.extra["vocabulary"] = vocabulary_source
+    if modes.tag:  # never hidden: the difference against this protocol's fp32 run, where one is in the folder
+        fp32 = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split,
+                           {"tag": protocol["tag"][: -len(modes.tag)]})
+        note = fp32_note(fp32, "wer", record.metrics["wer"], done, lambda row: row["glosses"])
+        record.notes.append(note or f"{modes.tag[1:]}: no fp32 run of this protocol in {cfg.results_dir} to "
+                            "compare with (run it without the speed modes, then bench compare)")
     if cfg.profile:
         record.extra["profile"] = profile.stop().to_dict()  # records are written last: what follows is not timed
     path = write_record(record, cfg.results_dir)

@@ -25,7 +25,7 @@ from bench.data.keypoints import heatmap_input
 from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, protocol_names, protocol_views
 from bench.metrics import TopKCounts
-from bench.precision import SpeedModes, apply_modes, autocast, speed_modes
+from bench.precision import SpeedModes, apply_modes, autocast, fp32_note, speed_modes
 from bench.profile import DECODING, H2D, MODEL, OFF, READ, TRANSFORM, StageClock, make_profile
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
@@ -169,6 +169,12 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                              clock.total(), run_dir, integrity, modes, profile.stop().to_dict() if cfg.profile else None)
     return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity,
                           profile if cfg.profile else None)
+
+
+def rows_of(run_dir: Path) -> dict[str, dict]:
+    """The per-sample rows of a run folder's ``scores.jsonl``."""
+    lines = (run_dir / "scores.jsonl").read_text(encoding="utf-8").splitlines()
+    return {row["id"]: row for row in (json.loads(line) for line in lines if line.strip())}
 
 
 class PreparedSamples:
@@ -375,5 +381,12 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
         )
         if profile is not None:
             record.extra["profile"] = profile
+        if modes.tag:  # never hidden: the difference against this protocol's fp32 run, where one is in the folder
+            tag = record.protocol["tag"]
+            fp32 = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag[: -len(modes.tag)]})
+            note = fp32_note(fp32, "per_instance_top1", record.metrics.get("per_instance_top1", 0.0), rows_of(run_dir),
+                             lambda row: row["ranks"][key])  # the label's rank (ties count against it)
+            record.notes.append(note or f"{modes.tag[1:]}: no fp32 run of this protocol in {cfg.results_dir} to "
+                                "compare with (run it without the speed modes, then bench compare)")
         paths.append(write_record(record, cfg.results_dir))
     return paths

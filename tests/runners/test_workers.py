@@ -122,14 +122,18 @@ def test_cached_eval_equals_uncached(phoenix, tmp_path):
 
 
 def test_speed_modes_recorded_and_fp16_refused_on_cpu(phoenix, tmp_path, monkeypatch):
-    result, _ = run_continuous(phoenix, tmp_path / "bf16", workers=0, amp="bf16", channels_last=True)
-    record = read_records(tmp_path / "bf16")[0]
-    assert record.protocol["precision"] == "bf16" and record.protocol["channels_last"] is True
-    assert record.protocol["tag"] == "official-bf16-channels_last"
+    run_continuous(phoenix, tmp_path / "modes", workers=0)  # the fp32 run the bf16 one is measured against
+    result, _ = run_continuous(phoenix, tmp_path / "modes", workers=0, amp="bf16", channels_last=True)
+    record = next(r for r in read_records(tmp_path / "modes") if r.protocol["precision"] == "bf16")
+    assert record.protocol["channels_last"] is True and record.protocol["tag"] == "official-bf16-channels_last"
+    fp32 = next(r for r in read_records(tmp_path / "modes") if r.protocol["precision"] == "fp32")
+    assert f"wer {record.metrics['wer']:.2f} vs {fp32.metrics['wer']:.2f}" in " ".join(record.notes)
+    assert "of 9 shared samples' outputs differ" in " ".join(record.notes)
     compiled = []
     monkeypatch.setattr(torch, "compile", lambda model, **kw: compiled.append(kw) or model)
     run_continuous(phoenix, tmp_path / "compiled", workers=0, compile=True)
     record = read_records(tmp_path / "compiled")[0]
     assert compiled == [{"dynamic": True}] and record.protocol["tag"] == "official-compile"
+    assert "no fp32 run of this protocol" in " ".join(record.notes)
     with pytest.raises(ValueError, match="fp16 needs a CUDA device"):
         run_continuous(phoenix, tmp_path / "fp16", amp="fp16")
