@@ -340,21 +340,29 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.data or Path(tempfile.mkdtemp(prefix="gpu-suite-"))
     forward, e2e = [], []
+    failures = []
     for name in args.cards or cards(args.quick):
-        forward += forward_rows(name, args.device, args.views, args.repeats, args.quick, official, args.compile)
-        print(json.dumps({k: v for k, v in forward[-1].items()}), flush=True)
-        if not args.no_e2e:
-            for workers in args.workers:
+        try:  # one card's failure (memory, a missing checkout) is reported, and the others still run
+            forward += forward_rows(name, args.device, args.views, args.repeats, args.quick, official, args.compile)
+            print(json.dumps(forward[-1]), flush=True)
+            for workers in [] if args.no_e2e else args.workers:
                 row = end_to_end(name, args.device, workers, data, args.quick, args.e2e_clips)
                 if row is not None:
                     e2e.append(row)
                     print(json.dumps({k: v for k, v in row.items() if k != "profile"}), flush=True)
-    payload = {"device": device_name(args.device), "forward": forward, "end_to_end": e2e,
+        except Exception as err:  # noqa: BLE001 - recorded in the JSON and the table
+            failures.append({"card": name, "error": f"{type(err).__name__}: {err}"})
+            print(json.dumps(failures[-1]), flush=True)
+        if args.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+    payload = {"device": device_name(args.device), "forward": forward, "end_to_end": e2e, "failures": failures,
                "command": " ".join(sys.argv)}
     (args.out / "suite.json").write_text(json.dumps(payload, indent=1))
-    (args.out / "suite.md").write_text(markdown(forward, e2e, args.device))
-    print((args.out / "suite.md").read_text())
-    return 0
+    table = markdown(forward, e2e, args.device)
+    table += "".join(f"\n{f['card']}: FAILED: {f['error']}\n" for f in failures)
+    (args.out / "suite.md").write_text(table)
+    print(table)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -66,3 +66,21 @@ def test_eval_profile_stages(tmp_path):
         assert {"host-to-device", "model", "decoding", "scoring"} <= set(data["main_s"])
         inside = data["worker_s"] if workers else data["main_s"]
         assert {READ, TRANSFORM} <= set(inside) and (INPUT_WAIT in data["main_s"]) == bool(workers)
+
+
+def test_training_prints_a_profile_per_epoch(tmp_path):
+    from bench.data.synthetic_signs import make_dataset
+    from bench.runners.training import TrainConfig, train_continuous
+
+    root = tmp_path / "phoenix-2014-multisigner"
+    make_dataset(root, {"train": 4, "dev": 2, "test": 1}, seed=6)
+    lines = []
+    train_continuous(TrainConfig("corrnet_tiny", "synthetic_phoenix2014", root, tmp_path / "run", epochs=1,
+                                 workers=0, profile=True, cache_frames=True, cache_dir=tmp_path / "cache"),
+                     log=lines.append)
+    first = next(i for i, line in enumerate(lines) if line.startswith("epoch 1 profile"))
+    table = lines[first:]
+    assert table[0].startswith("epoch 1 profile (train + dev): 6 clips")  # 4 trained on, 2 decoded
+    stages = {line.split()[0] for line in table[1:]}
+    assert {"read/decode", "transform", "model", "backward+step", "decoding", "scoring", "other"} <= stages
+    assert any("building" in line for line in lines)  # the packed cache of train and dev was built first

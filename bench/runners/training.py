@@ -19,8 +19,8 @@ import numpy as np
 
 from bench.data import get_dataset
 from bench.data.video import pad_batch, train_transform
-from bench.io.atomic import atomic_open
 from bench.data.loader import to_device
+from bench.io.atomic import atomic_open
 from bench.profile import BACKWARD, H2D, MODEL, READ, SCORING, TRANSFORM, make_profile
 from bench.progress import Progress, no_progress
 from bench.runners.continuous import decode_samples
@@ -143,8 +143,9 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
             target_lengths = torch.tensor([len(label) for label in labels], dtype=torch.long)
             with profile.stage(H2D):
                 video, lengths = to_device(video, cfg.device), to_device(lengths, cfg.device)
-            with profile.stage(MODEL), torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
-                result = model(video, lengths)
+            with profile.stage(MODEL):  # forward and loss (the loss outside autocast, as before)
+                with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
+                    result = model(video, lengths)
                 loss, _ = cslr_loss(result, targets, target_lengths, recipe.loss_weights,
                                     recipe.distillation_temperature, recipe.branch_weights)
             if not torch.isfinite(loss):  # the official loop skips such batches too
