@@ -75,8 +75,8 @@ def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, fram
                 who = int(rng.integers(0, signers))
                 clip, track = render_signing((gloss,), people[who], frame_size, rng)
                 if clip_frames is not None:
-                    count = int(rng.integers(clip_frames[0], clip_frames[1] + 1))
-                    clip, track = resample_frames(clip, count), resample_frames(track, count)
+                    length = int(rng.integers(clip_frames[0], clip_frames[1] + 1))
+                    clip, track = resample_frames(clip, length), resample_frames(track, length)
                 instances.append({"video_id": vid, "gloss": gloss.lower(), "split": split, "signer_id": who})
                 frames[vid] = clip
                 keypoints[vid] = wholebody_keypoints(track, people[who])
