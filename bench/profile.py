@@ -15,6 +15,7 @@ from collections import defaultdict
 from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
 
+CACHE_BUILD = "frame cache build"  # --cache-frames: decoding a split into the packed file (once)
 READ = "read/decode"
 TRANSFORM = "transform"
 INPUT_WAIT = "input wait"  # the main process waiting for the next batch from the workers
@@ -24,7 +25,7 @@ BACKWARD = "backward+step"  # training: backward pass and optimiser step
 DECODING = "decoding"  # softmax + beam search / greedy (CSLR), softmax + ranks (ISLR)
 SCORING = "scoring"
 OTHER = "other"  # wall time outside every timed stage: setup, model loading, writing records
-STAGES = (READ, TRANSFORM, INPUT_WAIT, H2D, MODEL, BACKWARD, DECODING, SCORING)
+STAGES = (CACHE_BUILD, READ, TRANSFORM, INPUT_WAIT, H2D, MODEL, BACKWARD, DECODING, SCORING)
 
 
 class Profile:

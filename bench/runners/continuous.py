@@ -28,7 +28,7 @@ from bench.io.atomic import atomic_open
 from bench.io.gloss_dict import read_gloss_dict
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
 from bench.precision import SpeedModes, apply_modes, autocast, fp32_note, speed_modes
-from bench.profile import (DECODING, H2D, MODEL, OFF, READ, SCORING, TRANSFORM, StageClock,
+from bench.profile import (CACHE_BUILD, DECODING, H2D, MODEL, OFF, READ, SCORING, TRANSFORM, StageClock,
                            make_profile)
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
@@ -116,7 +116,8 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     resume_threads(run_dir, bool(done), cfg.threads)
     if done and log:
         log(resume_message(sum(s.id in done for s in runnable), len(runnable), run_dir))
-    read = _frame_reader(cfg, dataset, cfg.split, runnable, _frame_size(card), log)
+    with (profile if cfg.cache_frames else OFF).stage(CACHE_BUILD):  # decoding the split once, when stale
+        read = _frame_reader(cfg, dataset, cfg.split, runnable, _frame_size(card), log)
     with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as rows:
         failed = decode_samples(model, card, runnable, read, id_to_gloss,
                                 protocol, cfg.device, modes, cfg.workers, done, rows, progress, cfg.dataset,

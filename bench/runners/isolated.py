@@ -26,7 +26,7 @@ from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, protocol_names, protocol_views
 from bench.metrics import TopKCounts
 from bench.precision import SpeedModes, apply_modes, autocast, fp32_note, speed_modes
-from bench.profile import DECODING, H2D, MODEL, OFF, READ, TRANSFORM, StageClock, make_profile
+from bench.profile import CACHE_BUILD, DECODING, H2D, MODEL, OFF, READ, TRANSFORM, StageClock, make_profile
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
@@ -125,7 +125,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     if cfg.cache_frames:
         from bench.data.frame_cache import isolated_cache
 
-        read_views = CachedViews(isolated_cache(dataset, cfg.split, runnable, cfg.cache_dir, cfg.workers, log), dataset)
+        with profile.stage(CACHE_BUILD):  # decoding the split once, when the cache is stale
+            cache = isolated_cache(dataset, cfg.split, runnable, cfg.cache_dir, cfg.workers, log)
+        read_views = CachedViews(cache, dataset)
     # worker processes cannot use CUDA: heatmaps are drawn on the CPU there, on the model's device without workers
     prepared = PreparedSamples(todo, dataset, protocols, streams, table, card, "cpu" if cfg.workers else cfg.device,
                                read_views)
