@@ -13,6 +13,8 @@ listed, and scored as empty hypotheses: the WER is always over the whole split.
 from __future__ import annotations
 
 import json
+from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -235,23 +237,59 @@ def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, dev
     failed: list[str] = []
     count = len(samples) - sum(len(b) for b in todo)
     prepared = PreparedBatches(todo, read_frames, card.input, card.temporal_layout, dataset)
-    for batch in timed(batch_loader(prepared, workers, device), profile):
-        profile.add_worker(batch["timings"])
-        failed += batch["failed"]
-        if batch["ids"]:
-            for row in _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile):
-                done[row["id"]] = row
-                if log is not None:
-                    log.write(json.dumps(row, ensure_ascii=False) + "\n")
+    pending: deque = deque()  # batches whose beam search runs in the decoding processes, in batch order
+
+    def write(rows: list[dict]) -> None:
+        for row in rows:
+            done[row["id"]] = row
             if log is not None:
-                log.flush()
-        if after_batch is not None:
-            after_batch()
-        count += len(batch["ids"]) + len(batch["failed"])
-        profile.clips += len(batch["ids"])
-        if progress:
-            progress(stage, count, len(samples))
+                log.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if log is not None:
+            log.flush()
+
+    with _decoding_pool(workers) as pool:
+        try:
+            for batch in timed(batch_loader(prepared, workers, device), profile):
+                profile.add_worker(batch["timings"])
+                failed += batch["failed"]
+                if batch["ids"]:
+                    result = _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile, pool)
+                    pending.append(result)
+                    while len(pending) > (workers if pool is not None else 0):  # bounded: workers batches ahead
+                        with profile.stage(DECODING):
+                            write(_rows(pending.popleft()))
+                if after_batch is not None:
+                    after_batch()
+                count += len(batch["ids"]) + len(batch["failed"])
+                profile.clips += len(batch["ids"])
+                if progress:
+                    progress(stage, count, len(samples))
+            while pending:
+                with profile.stage(DECODING):
+                    write(_rows(pending.popleft()))
+        finally:  # interrupted: keep what the decoding processes finished, so that a resume need not redo it
+            for result in pending:
+                try:
+                    write(_rows(result))
+                except Exception:  # noqa: BLE001 - a decoding process killed with us: that batch is redone
+                    break
     return failed
+
+
+def _decoding_pool(workers: int):
+    """Processes for the beam search (GIL-bound python: threads would not overlap it with the model), or none."""
+    if workers <= 0:
+        return nullcontext()
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the children only run numpy decoding, never CUDA; spawn would re-run ``python -m bench``
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _rows(result) -> list[dict]:
+    """The rows of a decoded batch: a list, or a future of one from the decoding processes."""
+    return result.result() if hasattr(result, "result") else result
 
 
 class PreparedBatches:
@@ -289,8 +327,9 @@ def _frame_size(card) -> tuple[int, int]:
     return card.input.frame_size, card.input.frame_size
 
 
-def _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile=OFF) -> list[dict]:
-    """Forward one prepared official batch and decode both heads; rows in the batch's (longest-first) order."""
+def _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile=OFF, pool=None):
+    """Forward one prepared official batch and decode both heads; rows in the batch's (longest-first) order, or,
+    with a decoding ``pool``, a future of them (the beam search overlaps the next batches' forwards)."""
     import torch
 
     from bench.data.loader import to_device
@@ -302,13 +341,18 @@ def _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile=OFF) 
         out = model(video, lengths)
     with profile.stage(DECODING):
         steps = out["feat_len"].cpu().numpy().astype(np.int64)
-        decoded = {}
-        for name in (protocol["head"], "conv_logits"):
-            probs = out[name].float().softmax(-1).permute(1, 0, 2).cpu().numpy()
-            decoded[name] = decode_glosses(probs, steps, id_to_gloss, method=protocol["decoder"],
-                                           beam_width=protocol["beam_width"])
+        probs = {name: out[name].float().softmax(-1).permute(1, 0, 2).cpu().numpy()
+                 for name in (protocol["head"], "conv_logits")}
+        job = (ids, order, [int(f) for f in batch["frames"]], probs, steps, id_to_gloss, protocol)
+        return decode_rows(*job) if pool is None else pool.submit(decode_rows, *job)
+
+
+def decode_rows(ids, order, frames, probs, steps, id_to_gloss, protocol) -> list[dict]:
+    """Beam search (or greedy) of both heads' probabilities ``[B, T, C]``; one row per sample, longest first."""
+    decoded = {name: decode_glosses(p, steps, id_to_gloss, method=protocol["decoder"],
+                                    beam_width=protocol["beam_width"]) for name, p in probs.items()}
     return [{"id": ids[original], "glosses": decoded[protocol["head"]][position],
-             "conv_glosses": decoded["conv_logits"][position], "frames": int(batch["frames"][original]),
+             "conv_glosses": decoded["conv_logits"][position], "frames": frames[original],
              "batch": [ids[i] for i in order]}
             for position, original in enumerate(order)]
 
