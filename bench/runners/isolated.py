@@ -142,10 +142,11 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
             if item["error"] is not None:
                 failed.append(sample.id)
             else:
+                stacked = item["stacked"]  # {stream: [views, ...]}, pinned on CUDA: slices copy asynchronously
                 clips = ViewInputs(item["protocols"])
-                clips.update(item["clips"])
+                clips.update({key: {s: t[i] for s, t in stacked.items()} for i, key in enumerate(item["keys"])})
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
-                                   cfg.device, modes, profile)
+                                   cfg.device, modes, profile, stacked)
                 done[sample.id] = row
                 rows.write(json.dumps(row) + "\n")
                 rows.flush()
@@ -192,12 +193,17 @@ class PreparedSamples:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> dict:
+        import torch
+
         sample, clock = self.samples[index], StageClock()
         item = {"sample": sample, "error": None}
         try:
             clips = window_inputs(sample, self.dataset, self.protocols, self.streams, self.table, self.card,
                                   self.device, self.read_views, clock)
-            item.update(clips=dict(clips), protocols=clips.protocols)
+            keys = list(clips)
+            with clock.stage(TRANSFORM):  # one tensor per stream: the forward batches are slices of it
+                stacked = {s: torch.stack([clips[k][s] for k in keys]) for s in clips[keys[0]]}
+            item.update(keys=keys, stacked=stacked, protocols=clips.protocols)
         except Exception as err:  # a video that does not decode: counted as unreadable
             item["error"] = f"{type(err).__name__}: {err}"
         item["timings"] = clock.take()
@@ -290,9 +296,11 @@ def heatmap_grid(card, dataset) -> int:
     return int(grids.get(dataset.name, grids.get("default", 256)))
 
 
-def score_sample(model, sample, clips, protocols, outputs, batch_size: int, device: str, amp, profile=OFF) -> dict:
+def score_sample(model, sample, clips, protocols, outputs, batch_size: int, device: str, amp, profile=OFF,
+                 stacked: dict | None = None) -> dict:
     """Forward the sample's windows; per protocol and output, the label's rank and the top classes. ``amp``: a
-    :class:`bench.precision.SpeedModes`, or a bool (the device's autocast default)."""
+    :class:`bench.precision.SpeedModes`, or a bool (the device's autocast default); ``stacked``: the same views
+    as one tensor per stream, in ``clips``' order (forward batches are then slices of it)."""
     import torch
 
     from bench.data.loader import to_device
@@ -303,7 +311,10 @@ def score_sample(model, sample, clips, protocols, outputs, batch_size: int, devi
     for i in range(0, len(keys), batch_size):
         batch = keys[i:i + batch_size]
         with profile.stage(H2D):
-            inputs = {s: to_device(torch.stack([clips[k][s] for k in batch]), device) for s in clips[batch[0]]}
+            if stacked is not None:
+                inputs = {s: to_device(t[i:i + batch_size], device) for s, t in stacked.items()}
+            else:
+                inputs = {s: to_device(torch.stack([clips[k][s] for k in batch]), device) for s in clips[batch[0]]}
         with profile.stage(MODEL), torch.no_grad(), autocast(device, modes):
             out = model(**inputs)
         with profile.stage(DECODING):
