@@ -249,7 +249,7 @@ def train(
     cache_dir: Path = typer.Option(None, help="the frame cache's folder (default: $BENCH_CACHE or "
                                    "~/.cache/slr-bench/frames)"),
     workers: int = typer.Option(2, help="DataLoader worker processes for the per-epoch evaluation (0: main process)"),
-    profile: bool = typer.Option(False, help="continuous SLR: print each epoch's per-stage profile"),
+    profile: bool = typer.Option(False, help="print each epoch's per-stage profile (not step recipes)"),
     seed: int = typer.Option(None, help="default: 0 (continuous), the recipe's (isolated)"),
     threads: int = typer.Option(None, help="torch CPU threads (default: as many as idle cores; see README)"),
     steps: int = typer.Option(None, help="step recipes (SignVLM/EVL): optimiser steps (default: the recipe's)"),
@@ -278,7 +278,8 @@ def train(
                                       device, seed, cache_frames=cache_frames, init=init,
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
-                                      eval_split=eval_split, init_matching=init_matching)
+                                      eval_split=eval_split, init_matching=init_matching, cache_dir=cache_dir,
+                                      profile=profile)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,

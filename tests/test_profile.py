@@ -84,3 +84,17 @@ def test_training_prints_a_profile_per_epoch(tmp_path):
     stages = {line.split()[0] for line in table[1:]}
     assert {"read/decode", "transform", "model", "backward+step", "decoding", "scoring", "other"} <= stages
     assert any("building" in line for line in lines)  # the packed cache of train and dev was built first
+
+
+def test_isolated_training_prints_a_profile_per_epoch(tmp_path):
+    from bench.data.synthetic_isolated import make_dataset
+    from bench.runners.train_isolated import IsolatedTrainConfig, train_isolated
+
+    dataset, _ = make_dataset(tmp_path / "w", {"train": 1, "val": 1}, seed=2, signers=2)
+    lines = []
+    train_isolated(IsolatedTrainConfig("s3d_rgb_tiny", "synthetic_wlasl", dataset.root, tmp_path / "run", epochs=1,
+                                       batch_size=4, profile=True), log=lines.append)
+    first = next(i for i, line in enumerate(lines) if line.startswith("epoch 1 profile"))
+    assert lines[first].startswith("epoch 1 profile (train, then val): 12 clips")  # 3 batches of 4
+    stages = {line.split()[0] for line in lines[first + 1:]}
+    assert {"read+augment", "model", "backward+step", "validation", "other"} <= stages

@@ -23,6 +23,7 @@ import numpy as np
 
 from bench.data import get_dataset
 from bench.io.atomic import atomic_open
+from bench.profile import AUGMENT, BACKWARD, MODEL, VALIDATION, make_profile
 from bench.progress import Progress, no_progress
 from bench.threads import apply_threads
 
@@ -56,6 +57,7 @@ class IsolatedTrainConfig:
     shots: int | None = None  # step recipes: few-shot training, this many seeded clips per class
     init_matching: str | None = None  # step recipes: start from another task's checkpoint, every fitting tensor
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
+    profile: bool = False  # print each epoch's per-stage profile (epoch recipes)
 
 
 @dataclass
@@ -125,6 +127,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             warnings.simplefilter("ignore", UserWarning)
             scheduler.step()  # the official loop steps the cosine schedule at the start of every epoch
         rng, nprng = random.Random(seed * 1000 + epoch), np.random.default_rng(seed * 1000 + epoch)
+        profile = make_profile(cfg.profile, 0, cfg.device)  # one table per epoch
         torch.manual_seed(seed * 1000 + epoch)  # the same epoch after a resume
         order = train[:]
         rng.shuffle(order)
@@ -134,7 +137,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
         for step, i in enumerate(range(0, steps * batch_size, batch_size)):
             progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
             batch = order[i:i + batch_size]
+            profile.lap()
             inputs = batches.make(batch, rng, nprng)
+            profile.lap(AUGMENT)
             labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=cfg.device)
             names = list(inputs)
             mixed, mixup = mixup_streams([inputs[n] for n in names], labels, recipe.mixup_p, recipe.mixup_alpha, nprng)
@@ -143,15 +148,20 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
                                    eps=recipe.smoothing_eps, tau=recipe.smoothing_tau, similarity=similarity,
                                    word_vectors=vectors, inter_modality=recipe.inter_modality_weight,
                                    topk=recipe.inter_modality_topk)
+            profile.lap(MODEL)  # mixup, forward, loss
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if recipe.ema_beta is not None:
                 update_gloss_ema_(model, ema_beta(epoch, epochs, recipe.ema_beta))
             losses.append(float(loss.detach()))
+            profile.lap(BACKWARD)  # backward, step, EMA
+            profile.clips += len(batch)
         progress(f"epoch {epoch + 1}/{epochs}: train", steps, steps)
+        profile.lap()
         top1 = validate(model, dataset, val, card, clips, table, output, cfg.device, cfg.eval_batch_size,
                         lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total))
+        profile.lap(VALIDATION)
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
                  f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
                  "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
@@ -168,6 +178,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             handle.writelines(json.dumps(h) + "\n" for h in history)
         log(f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.3f}, {split} top-1 {top1:.1f}% "
             f"(best {best:.1f}%), {entry['seconds']} s")
+        if cfg.profile:
+            for line in profile.stop().lines(f"epoch {epoch + 1} profile (train, then {split})"):
+                log(line)
     best = max((h[f"{split}_top1"] for h in history), default=float("nan"))
     return IsolatedTrainResult(out / "best.safetensors", out / "last.safetensors", out / "best.ckpt", history, best)
 
