@@ -279,7 +279,7 @@ def train(
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
                                       eval_split=eval_split, init_matching=init_matching, cache_dir=cache_dir,
-                                      profile=profile)
+                                      profile=profile, workers=workers)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,

@@ -58,6 +58,7 @@ class IsolatedTrainConfig:
     init_matching: str | None = None  # step recipes: start from another task's checkpoint, every fitting tensor
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
     profile: bool = False  # print each epoch's per-stage profile (epoch recipes)
+    workers: int = 0  # DataLoader processes preparing the validation clips (epoch recipes; 0: the main process)
 
 
 @dataclass
@@ -160,7 +161,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
         progress(f"epoch {epoch + 1}/{epochs}: train", steps, steps)
         profile.lap()
         top1 = validate(model, dataset, val, card, clips, table, output, cfg.device, cfg.eval_batch_size,
-                        lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total))
+                        lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total),
+                        cfg.workers)
         profile.lap(VALIDATION)
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
                  f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
@@ -278,8 +280,9 @@ def _rgb(video):
 
 
 def validate(model, dataset, samples, card, clips: ClipReader, table, output: str, device: str,
-             batch_size: int, progress: Callable[[int, int], None] | None = None) -> float:
-    """Per-instance top-1 (percent) of ``output`` under the 1-view protocol."""
+             batch_size: int, progress: Callable[[int, int], None] | None = None, workers: int = 0) -> float:
+    """Per-instance top-1 (percent) of ``output`` under the 1-view protocol (inputs prepared by ``workers``
+    DataLoader processes when > 0: the same numbers)."""
     import torch
 
     from bench.runners.isolated import window_inputs, score_sample
@@ -287,10 +290,36 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
     model.eval()
     streams = tuple(model.inputs)
     hits = 0
+    if workers:
+        return _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size,
+                                      progress, workers)
     with torch.no_grad():
         for count, sample in enumerate(samples, 1):
             inputs = window_inputs(sample, dataset, ("1view",), streams, table, card, device, read_views=clips)
             row = score_sample(model, sample, inputs, ("1view",), (output,), batch_size, device, False)
+            hits += row["ranks"][f"1view/{output}"] == 0
+            if progress:
+                progress(count, len(samples))
+    return 100.0 * hits / max(1, len(samples))
+
+
+def _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size, progress,
+                           workers) -> float:
+    import torch
+
+    from bench.data.loader import batch_loader
+    from bench.runners.isolated import PreparedSamples, ViewInputs, score_sample
+
+    prepared = PreparedSamples(samples, dataset, ("1view",), tuple(model.inputs), table, card, "cpu", clips)
+    hits = 0
+    with torch.no_grad():
+        for count, item in enumerate(batch_loader(prepared, workers, device), 1):
+            if item["error"] is not None:
+                raise RuntimeError(f"validation clip {item['sample'].id}: {item['error']}")
+            inputs = ViewInputs(item["protocols"])
+            inputs.update({key: {} for key in item["keys"]})
+            row = score_sample(model, item["sample"], inputs, ("1view",), (output,), batch_size, device, False,
+                               stacked=item["stacked"])
             hits += row["ranks"][f"1view/{output}"] == 0
             if progress:
                 progress(count, len(samples))

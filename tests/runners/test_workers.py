@@ -137,3 +137,19 @@ def test_speed_modes_recorded_and_fp16_refused_on_cpu(phoenix, tmp_path, monkeyp
     assert "no fp32 run of this protocol" in " ".join(record.notes)
     with pytest.raises(ValueError, match="fp16 needs a CUDA device"):
         run_continuous(phoenix, tmp_path / "fp16", amp="fp16")
+
+
+def test_isolated_validation_equal_with_workers(tmp_path, monkeypatch):
+    import bench.runners.isolated as isolated
+    from bench.runners.train_isolated import ClipReader, validate
+    from zoo.cards import get_card
+
+    dataset, _ = make_isolated(tmp_path / "wlasl", {"train": 1, "val": 1}, seed=5, signers=2)
+    torch.manual_seed(1)
+    model = load_model("s3d_rgb_tiny", num_classes=len(dataset.classes())).model
+    rows, original = [], isolated.score_sample
+    monkeypatch.setattr(isolated, "score_sample", lambda *a, **k: rows.append(original(*a, **k)) or rows[-1])
+    card = get_card("s3d_rgb_tiny")
+    top1 = {w: validate(model, dataset, dataset.samples("val"), card, ClipReader(dataset, False), None,
+                        card.protocol.outputs[0], "cpu", 8, workers=w) for w in (0, 2)}
+    assert len(rows) == 24 and rows[:12] == rows[12:] and top1[0] == top1[2]
