@@ -247,9 +247,28 @@ def end_to_end(name: str, device: str, workers: int, data: Path, quick: bool, cl
                                                     restart=True))
     profile = result.profile.to_dict()
     wall = profile["wall_s"] or 1e-9
-    return {"card": name, "workers": workers, "clips": profile["clips"], "clips_per_s": profile["clips_per_s"],
+    rows = result.run_dir / ("hypotheses.jsonl" if card.task == "continuous" else "scores.jsonl")
+    return {"card": name, "device": device, "workers": workers, "clips": profile["clips"],
+            "clips_per_s": profile["clips_per_s"], "rows": str(rows),
             "gpu_busy_pct": busy.mean, "shares_pct": {k: round(100 * v / wall, 1) for k, v in profile["main_s"].items()},
             "profile": profile}
+
+
+def predictions(rows_file: str) -> dict[str, object]:
+    """Per sample: the hypothesis (CSLR) or every protocol's label rank and top class (ISLR)."""
+    out = {}
+    for line in Path(rows_file).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        out[row["id"]] = row["glosses"] if "glosses" in row else (row["ranks"], {k: v[0][0] for k, v in row["top"].items()})
+    return out
+
+
+def cpu_parity(row: dict, data: Path, quick: bool, clips: int) -> dict:
+    """The same evaluation on the CPU: how many samples' fp32 predictions equal the device's."""
+    cpu = end_to_end(row["card"], "cpu", row["workers"], data, quick, clips)
+    ours, theirs = predictions(row["rows"]), predictions(cpu["rows"])
+    same = sum(ours[i] == theirs.get(i) for i in ours)
+    return {"card": row["card"], "samples": len(ours), "same_predictions_as_cpu": same}
 
 
 def ensure_phoenix(data: Path, quick: bool, clips: int) -> Path:
@@ -330,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="where the synthetic releases are (made there when absent)")
     parser.add_argument("--no-e2e", action="store_true")
     parser.add_argument("--compile", action="store_true", help="also torch.compile each forward")
+    parser.add_argument("--cpu-parity", nargs="*", default=["corrnet", "s3d_rgb64", "corrnet_tiny", "s3d_rgb_tiny"],
+                        help="cards whose end-to-end fp32 predictions are compared with a CPU run of the same "
+                        "evaluation (on a GPU)")
     parser.add_argument("--official", action="append", default=[], metavar="CARD=CHECKOUT",
                         help="the official code's forward beside ours (corrnet, slowfastsign)")
     parser.add_argument("--out", type=Path, required=True, help="folder for suite.json and suite.md")
@@ -339,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     official = {k: Path(v).resolve() for k, v in (item.split("=", 1) for item in args.official)}
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.data or Path(tempfile.mkdtemp(prefix="gpu-suite-"))
-    forward, e2e = [], []
+    forward, e2e, parity = [], [], []
     failures = []
     for name in args.cards or cards(args.quick):
         try:  # one card's failure (memory, a missing checkout) is reported, and the others still run
@@ -350,15 +372,21 @@ def main(argv: list[str] | None = None) -> int:
                 if row is not None:
                     e2e.append(row)
                     print(json.dumps({k: v for k, v in row.items() if k != "profile"}), flush=True)
+            if e2e and e2e[-1]["card"] == name and args.device != "cpu" and name in args.cpu_parity:
+                parity.append(cpu_parity(e2e[-1], data, args.quick, args.e2e_clips))
+                print(json.dumps(parity[-1]), flush=True)
         except Exception as err:  # noqa: BLE001 - recorded in the JSON and the table
             failures.append({"card": name, "error": f"{type(err).__name__}: {err}"})
             print(json.dumps(failures[-1]), flush=True)
         if args.device.startswith("cuda"):
             torch.cuda.empty_cache()
-    payload = {"device": device_name(args.device), "forward": forward, "end_to_end": e2e, "failures": failures,
+    payload = {"device": device_name(args.device), "forward": forward, "end_to_end": e2e, "cpu_parity": parity,
+               "failures": failures,
                "command": " ".join(sys.argv)}
     (args.out / "suite.json").write_text(json.dumps(payload, indent=1))
     table = markdown(forward, e2e, args.device)
+    table += "".join(f"\n{p['card']}: fp32 predictions equal to the CPU's for {p['same_predictions_as_cpu']} of "
+                     f"{p['samples']} samples\n" for p in parity)
     table += "".join(f"\n{f['card']}: FAILED: {f['error']}\n" for f in failures)
     (args.out / "suite.md").write_text(table)
     print(table)

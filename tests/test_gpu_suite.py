@@ -27,3 +27,6 @@ def test_quick_suite_on_cpu(tmp_path):
     assert abs(sum(e2e["profile"]["main_s"].values()) - e2e["profile"]["wall_s"]) < 0.01
     table = (tmp_path / "out" / "suite.md").read_text()
     assert "| s3d_rgb_tiny | ours | bf16 | 4 |" in table and "end-to-end clips/s" in table
+    # the CPU-parity check a GPU run makes, here between 0 and 2 workers on the CPU
+    parity = gpu_suite.cpu_parity({**e2e, "workers": 2}, tmp_path / "data", True, 12)
+    assert parity == {"card": "s3d_rgb_tiny", "samples": 12, "same_predictions_as_cpu": 12}
