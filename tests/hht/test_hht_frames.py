@@ -62,7 +62,7 @@ def test_eval_of_an_hht_card_reads_mosaics(release, tmp_path, monkeypatch):
     ckpt = save_checkpoint(tmp_path / "tiny.safetensors", model.state_dict(),
                            {"card": "s3d_rgb_tiny", "num_classes": classes})
     result = isolated.evaluate_isolated(isolated.IsolatedEval(
-        "s3d_rgb_tiny", "synthetic_wlasl", "test", release.root, str(ckpt), results_dir=tmp_path / "runs", workers=1,
+        "s3d_rgb_tiny", "synthetic_wlasl", "test", release.root, str(ckpt), results_dir=tmp_path / "runs", workers=0,  # the patched reader: this process
         views=("1view",)))
     assert result.evaluated == 12 and len(seen) == 12
     mosaics = MosaicFrames(release)
