@@ -302,7 +302,18 @@ def _decoding_pool(workers: int):
     from concurrent.futures import ProcessPoolExecutor
 
     # fork: the children only run numpy decoding, never CUDA; spawn would re-run ``python -m bench``
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """A decoding process ends when its parent does, even by SIGKILL (else it waits on its queue forever and holds
+    the parent's stdout open: torchrun, a test or a pipe would wait for it)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
 
 
 def _rows(result) -> list[dict]:

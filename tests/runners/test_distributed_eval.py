@@ -115,7 +115,9 @@ def test_two_processes_equal_one(data, single, task, tmp_path):
 def test_rank_killed_half_way_resumes_to_the_same_result(data, single, task, rerun, tmp_path):
     script = tmp_path / "killer.py"
     script.write_text(KILLER)
-    args = data[task] + ["--results", str(tmp_path)]
+    # --workers 0: each batch's rows are written before the next forward (with decoding processes a batch's beam
+    # search is still in flight when the next one runs, and dies with the rank)
+    args = data[task] + ["--results", str(tmp_path), "--workers", "0"]
     killed = bench(["1", "2"] + args, 2, tmp_path, script=str(script))  # rank 1 dies in batch 2 / sample 3
     assert killed.returncode != 0
     parts = {p.name: len(p.read_text().splitlines()) for p in tmp_path.glob("*/*.rank*.jsonl")}
