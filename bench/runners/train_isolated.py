@@ -55,6 +55,7 @@ class IsolatedTrainConfig:
     shots: int | None = None  # step recipes: few-shot training, this many seeded clips per class
     init_matching: str | None = None  # step recipes: start from another task's checkpoint, every fitting tensor
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
+    amp: bool | None = None  # fine-tuning recipes: autocast + loss scaler (None: on for CUDA); the CPU stays fp32
 
 
 @dataclass
