@@ -72,4 +72,4 @@ def test_models_table_marks_our_reduced_models():
     for name in list_models():
         assert ("not a published model" in rows[name]) == (not get_card(name).published), name
     assert {n for n in list_models() if not get_card(n).published} == {"corrnet_tiny", "slowfastsign_tiny",
-                                                                        "s3d_rgb_tiny", "signvlm_tiny"}
+                                                                        "s3d_rgb_tiny", "signvlm_tiny", "signnet_tiny"}

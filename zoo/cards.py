@@ -141,6 +141,7 @@ class ModelCard:
     temporal_layout: tuple[str, ...] = ("K5", "P2", "K5", "P2")  # temporal conv kernels ("K5") and pools ("P2")
     checkpoints: tuple[CheckpointSource, ...] = ()
     checkpoint_key: str = "model_state_dict"  # where official files keep the weights
+    other_checkpoint_keys: tuple[str, ...] = ()  # further keys the official loader accepts (VideoMAEv2: model|module)
     key_prefix: str = ""  # official keys start with it (NLA-SLR: "recognition_network."); ours do not
     classifier_key: str = "classifier.weight"  # whose shape tells a checkpoint's number of classes
     # the papers' backbone initialisation: (model, weights file) -> lines saying what was and was not loaded

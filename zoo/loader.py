@@ -170,7 +170,7 @@ def strip_prefix(state_dict: dict, prefix: str, source: str) -> dict:
 def _weights_keys(card: ModelCard) -> list[str]:
     """Where official files keep their weights: this card's key first, then other cards' (so that another
     model's file is read, and then named for what it is)."""
-    keys = [card.checkpoint_key]
+    keys = [card.checkpoint_key, *card.other_checkpoint_keys]
     for name in list_models():
         key = get_card(name).checkpoint_key
         if key not in keys:
