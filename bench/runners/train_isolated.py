@@ -249,8 +249,8 @@ def _rgb(video):
 
 
 def validate(model, dataset, samples, card, clips: ClipReader, table, output: str, device: str,
-             batch_size: int, progress: Callable[[int, int], None] | None = None) -> float:
-    """Per-instance top-1 (percent) of ``output`` under the 1-view protocol."""
+             batch_size: int, progress: Callable[[int, int], None] | None = None, protocol: str = "1view") -> float:
+    """Per-instance top-1 (percent) of ``output`` under ``protocol`` (default: the 1-view protocol)."""
     import torch
 
     from bench.runners.isolated import window_inputs, score_sample
@@ -260,9 +260,9 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
     hits = 0
     with torch.no_grad():
         for count, sample in enumerate(samples, 1):
-            inputs = window_inputs(sample, dataset, ("1view",), streams, table, card, device, read_views=clips)
-            row = score_sample(model, sample, inputs, ("1view",), (output,), batch_size, device, False)
-            hits += row["ranks"][f"1view/{output}"] == 0
+            inputs = window_inputs(sample, dataset, (protocol,), streams, table, card, device, read_views=clips)
+            row = score_sample(model, sample, inputs, (protocol,), (output,), batch_size, device, False)
+            hits += row["ranks"][f"{protocol}/{output}"] == 0
             if progress:
                 progress(count, len(samples))
     return 100.0 * hits / max(1, len(samples))

@@ -90,8 +90,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     elif card.init_backbone is not None and getattr(card, "separate_backbone", False):
         log(f"note: no --backbone-weights: {card.name}'s frozen backbone stays randomly initialised")
     if finetune:  # the recipe's lr is the base rate, scaled by batch / 256
-        optimizer, scheduler, _ = finetune_optimizer(model, recipe, batch_size, per_epoch, -(-steps // per_epoch),
-                                                     cfg.lr)
+        # the schedule spans the epochs; --steps only stops early (tests), past the table the last rate holds
+        optimizer, scheduler, _ = finetune_optimizer(model, recipe, batch_size, per_epoch, epochs, cfg.lr)
         log(f"fine-tuning: {len(train)} clips, {per_epoch} updates of {batch_size} per epoch, {steps} updates, "
             f"peak lr {recipe.scaled(lr, batch_size):.3g} (base {lr:g} x {batch_size} / 256), "
             f"amp {'on' if amp else 'off'}")
@@ -148,11 +148,13 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         if (step + 1) % every == 0 or step + 1 == steps:
             model.eval()
             top1 = validate(model, dataset, val, card, clips, None, card.protocol.outputs[0], cfg.device, 8,
-                            lambda d, t: progress(split, d, t))
+                            lambda d, t: progress(split, d, t),
+                            card.protocol.views[0] if finetune else "1view")  # VideoMAE: its one-clip test
             model.train()
             entry = {"step": step + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
                      f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
-                     "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
+                     "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"],
+                     **({"epoch": round((step + 1) / per_epoch, 3)} if finetune else {})}
             history.append(entry)
             losses, began = [], time.perf_counter()
             best = max(h[f"{split}_top1"] for h in history)
@@ -167,8 +169,9 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
                         "scaler": scaler.state_dict()}, out / "last-optimizer.pt")
             with atomic_open(out / "history.jsonl") as handle:
                 handle.writelines(json.dumps(h) + "\n" for h in history)
-            log(f"step {step + 1}/{steps}: loss {entry['loss']:.3f}, {split} top-1 {top1:.1f}% (best {best:.1f}%), "
-                f"{entry['seconds']} s")
+            prefix = f"epoch {entry['epoch']:g}, " if finetune else ""
+            log(f"{prefix}step {step + 1}/{steps}: loss {entry['loss']:.3f}, {split} top-1 {top1:.1f}% "
+                f"(best {best:.1f}%), {entry['seconds']} s")
     progress("train", steps, steps)
     best = max((h[f"{split}_top1"] for h in history), default=float("nan"))
     return IsolatedTrainResult(out / "best.safetensors", out / "last.safetensors", out / "best.pt", history, best)
