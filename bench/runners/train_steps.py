@@ -65,6 +65,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     if finetune:
         split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
         train, val = training_samples(dataset, cfg.train_split, log), _present(dataset, split, log)
+        train = few_shot(train, cfg.shots, seed) if cfg.shots else train
         per_epoch = len(train) // batch_size
         if per_epoch < 1:
             raise ValueError(f"{cfg.dataset}: {len(train)} training clips, fewer than one batch of {batch_size}")
@@ -111,7 +112,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         split = cfg.eval_split or ("val" if "val" in dataset.splits else "test")
         train, val = training_samples(dataset, cfg.train_split, log), _present(dataset, split, log)
     if cfg.shots:
-        train = few_shot(train, cfg.shots, seed)
+        train = train if finetune else few_shot(train, cfg.shots, seed)
         log(f"few-shot: {cfg.shots} clips per class, {len(train)} in all (seed {seed})")
     clips = ClipReader(dataset, cfg.cache_frames)
     every = min(cfg.save_every or (per_epoch if finetune else recipe.save_every), steps)
