@@ -98,7 +98,7 @@ def load_stage_init(name: str, checkpoint: str, num_classes: int, trust: bool = 
     ``--finetune`` does; the returned lines say so, naming the keys as the file spells them."""
     card = get_card(name)
     ckpt = read_checkpoint(checkpoint, _weights_keys(card), trust)
-    theirs = ckpt.metadata.get("card", card.name)  # another card of the same architecture loads; keys decide
+    theirs = ckpt.metadata.get("card")  # another card of the same architecture loads; keys decide
     state = ckpt.state_dict
     if card.key_prefix and ckpt.format == "official":
         state = strip_prefix(state, card.key_prefix, checkpoint)
@@ -122,7 +122,8 @@ def load_stage_init(name: str, checkpoint: str, num_classes: int, trust: bool = 
         raise CheckpointError(f"{checkpoint}: does not fit {card.name} ({len(problems)} problems):\n  "
                               + "\n  ".join(problems))
     model.load_state_dict(state, strict=not lines)
-    lines.insert(0, f"{checkpoint}: {len(state)} tensors of a {theirs} checkpoint loaded into {card.name}")
+    origin = f" of a {theirs} checkpoint" if "card" in ckpt.metadata else ""
+    lines.insert(0, f"{checkpoint}: {len(state)} tensors{origin} loaded into {card.name}")
     return model, lines
 
 
