@@ -44,10 +44,34 @@ def train(config, log=print, progress=None):
     return (train_steps if steps else train_isolated)(config, log, progress)
 
 
-def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None, intervals: int = 0) -> str:
-    """A leaderboard table (markdown, csv or latex) built only from the result records under ``sources``
-    (``intervals``: bootstrap replicates for 95% intervals from the runs' per-sample outputs)."""
-    return make_table(list(sources), fmt=fmt, task=task, intervals=intervals)
+def report(sources: Iterable[str | Path], fmt: str = "markdown", task: str | None = None, intervals: int = 0,
+           flat: bool = False) -> str:
+    """The leaderboards (markdown, csv, latex or json) built only from the result records under ``sources``: one
+    ranked board per (dataset, split) with footnotes (:mod:`bench.report_boards`), or with ``flat`` one wide table
+    per task (:func:`bench.report.make_table`). ``intervals``: bootstrap replicates for 95% intervals from the runs'
+    per-sample outputs."""
+    if flat:
+        return make_table(list(sources), fmt=fmt, task=task, intervals=intervals)
+    from bench.report_boards import boards, render_boards
+
+    return render_boards(boards(list(sources), task=task, intervals=intervals), fmt)
+
+
+def breakdowns(sources: Iterable[str | Path], data_root=None, top: int = 10) -> list[dict]:
+    """Per run record under ``sources``: WER or top-k by signer and clip length, per gloss or class, and the most
+    frequent confusions, from its stored per-sample outputs (:mod:`bench.breakdowns`); ``data_root`` (a release,
+    or several) fills what older runs did not store (signers, clip lengths, class names, scored words)."""
+    from bench.breakdowns import run_breakdowns
+
+    return run_breakdowns(list(sources), data_root, top)
+
+
+def html_report(sources: Iterable[str | Path], out_dir: str | Path, intervals: int = 1000,
+                data_root=None) -> Path:
+    """Write the self-contained leaderboard page ``out_dir/index.html`` (:mod:`bench.report_html`)."""
+    from bench.report_html import write_page
+
+    return write_page(list(sources), out_dir, intervals, data_root)
 
 
 @dataclass
@@ -134,11 +158,13 @@ def datasets() -> list[dict]:
 
 
 def check_dataset(name: str, data_root: str | Path, splits: Iterable[str] | None = None,
-                  deep: bool = False) -> dict:
+                  deep: bool = False, videos: str | Path | None = None) -> dict:
     """The integrity report of each split (default: every split) of the release under ``data_root``, without a
     model: ``{split: IntegrityReport}`` (isolated datasets give :class:`bench.data.isolated.IsolatedIntegrity`).
     ``deep`` decodes every frame instead of the first frame or the container header. Raises ``KeyError`` for an
-    unknown dataset and ``DatasetError`` (naming the path and the expected layout) for a wrong root."""
+    unknown dataset and ``DatasetError`` (naming the path and the expected layout) for a wrong root. ``videos``
+    (isolated datasets): where the clips are, a folder or ``.zip`` relative to the root or absolute, as ``bench
+    eval --videos`` (NLA-SLR's package keeps them apart from its pickles)."""
     import warnings
 
     from bench.data import get_dataset
@@ -148,7 +174,10 @@ def check_dataset(name: str, data_root: str | Path, splits: Iterable[str] | None
     root = Path(data_root)
     if not root.is_dir():
         raise DatasetError(f"{name}: the data root {root} is not a folder; expected {cls.layout} under it")
-    dataset = cls(root)
+    if videos is not None and cls.task != "isolated":
+        raise DatasetError(f"{name}: --videos is for isolated-SLR datasets (clips); {name} reads frame folders "
+                           f"under the root ({cls.layout})")
+    dataset = cls(root) if videos is None else cls(root, videos=videos)
     with warnings.catch_warnings():  # seq_len mismatches are in the isolated reports; no second copy on stderr
         warnings.simplefilter("ignore")
         return {split: dataset.integrity(split, deep=deep) for split in (list(splits or []) or dataset.splits)}
@@ -162,3 +191,15 @@ def integrity_fields(report) -> dict:
     fields = {k: v for k, v in asdict(report).items() if k != "present_ids"}
     return {**fields, "present": report.present, "missing": report.missing, "unreadable": report.unreadable,
             "ok": report.present == report.nominal}
+
+
+def landmarks(dataset: str, data_root, splits=None, out=None, processes: int = 1, videos=None, write_videos=None,
+              progress=None, log=None):
+    """MediaPipe Holistic landmarks of a dataset's videos (``splits``: default every split) under ``out``
+    (default ``<data_root>/landmarks``); see :func:`bench.hht.extract.extract_landmarks`."""
+    from bench.data import get_dataset
+    from bench.hht.extract import extract_landmarks
+
+    reader = get_dataset(dataset, "isolated")(data_root, videos=videos)
+    out = Path(out) if out is not None else Path(data_root) / "landmarks"
+    return extract_landmarks(reader, splits or reader.splits, out, processes, write_videos, progress, log)

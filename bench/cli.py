@@ -82,7 +82,6 @@ def demo(
     """The embedded default: synthetic signing in PHOENIX-2014's and WLASL's layouts, a reduced CorrNet and a
     reduced NLA-SLR S3D trained on CPU, evaluated with the official protocols, ranked from the records."""
     from bench.console import eval_summary, isolated_summary, progress_display
-    from bench.report import TASK_TITLES, task_tables, to_rich_table
 
     with progress_display(err_console) as progress, _interruptible(lambda: _train_stopped(progress.last, out)):
         result = api.demo(out, seed=seed, epochs=epochs, log=_note, isolated_epochs=isolated_epochs,
@@ -93,25 +92,35 @@ def demo(
     if result.isolated is not None:
         console.print("[bold]s3d_rgb_tiny, test[/]")
         console.print(isolated_summary(result.isolated))
-    for task, table in task_tables(result.records).items():
-        table = table.drop(columns=["task"]).dropna(axis=1, how="all")  # no published numbers for synthetic data
-        console.print(to_rich_table(table,
-                                    title=f"Leaderboard: {TASK_TITLES[task]} (bench report, from the records)"))
+    console.print("[bold]Leaderboards (bench report, from the records)[/]")
+    _print_boards(result.records, None, 0, False)
     console.print(f"demo finished in {result.seconds / 60:.1f} min")
 
 
 @app.command()
 def report(
     sources: list[Path] = typer.Argument(None, help="record files or directories (default: ./results)"),
-    markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table"),
-    csv: bool = typer.Option(False, "--csv", help="print CSV"),
-    latex: bool = typer.Option(False, "--latex", help="print a LaTeX tabular"),
-    as_json: bool = typer.Option(False, "--json", help="print the rows as JSON (numbers as numbers, missing: null)"),
+    markdown: bool = typer.Option(False, "--markdown", help="print Markdown: one table per dataset and split"),
+    csv: bool = typer.Option(False, "--csv", help="print CSV (the boards stacked, dataset and split columns)"),
+    latex: bool = typer.Option(False, "--latex", help="print LaTeX booktabs tables, ready for a paper"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON (numbers as numbers, missing: null)"),
     task: str = typer.Option(None, help="only 'continuous' or 'isolated' rows"),
     intervals: bool = typer.Option(False, help="95% bootstrap intervals of our figures (1000 replicates, seed 0), "
                                    "from the runs' per-sample outputs"),
+    flat: bool = typer.Option(False, help="one wide table per task (every metric ours/paper/diff) instead of one "
+                              "board per dataset and split"),
+    breakdown: bool = typer.Option(False, help="per run: WER or top-k by signer and clip length, per gloss or "
+                                   "class, the most frequent confusions (markdown; --json for data)"),
+    html: Path = typer.Option(None, metavar="DIR", help="write DIR/index.html: one self-contained page with the "
+                              "boards, interval bars, published-vs-ours plots and the breakdowns"),
+    data_root: list[Path] = typer.Option(None, exists=True, file_okay=False,
+                                         help="breakdowns: a dataset release, for signers, clip lengths, class "
+                                         "names and words that older runs did not store (repeatable: each run "
+                                         "uses the first that reads as its dataset)"),
+    top: int = typer.Option(10, help="breakdowns: how many glosses, classes and confusions to list"),
 ) -> None:
-    """The leaderboard, built only from result records: published claims beside our runs."""
+    """The leaderboard, built only from result records: published claims beside our runs, one ranked board per
+    dataset and split with footnotes; --breakdown and --html add where each run fails."""
     chosen = [name for name, flag in (("markdown", markdown), ("csv", csv), ("latex", latex), ("json", as_json))
               if flag]
     if len(chosen) > 1:
@@ -125,15 +134,54 @@ def report(
             raise ValueError(f"no {task + ' ' if task else ''}result records under {', '.join(map(str, sources))}: "
                              "expected record .json files (bench eval writes them to results/runs; published claims "
                              "are in results/published)")
-        if chosen:
-            typer.echo(api.report(sources, fmt=chosen[0], task=task, intervals=1000 if intervals else 0), nl=False)
+        if html is not None:
+            path = api.html_report(found, html, intervals=1000, data_root=data_root)
+            err_console.print(f"wrote {escape(str(path))}", highlight=False)
             return
-        from bench.report import TASK_TITLES, task_tables, to_rich_table
+        if breakdown:
+            items = api.breakdowns(found, data_root, top)
+            if as_json:
+                typer.echo(json.dumps(items, ensure_ascii=False, indent=1))
+            else:
+                from bench.breakdowns import breakdowns_markdown
 
-        for name, table in task_tables(sources, task=task, intervals=1000 if intervals else 0).items():
-            console.print(to_rich_table(table, title=TASK_TITLES[name]))
+                typer.echo(breakdowns_markdown(items), nl=False)
+            return
+        replicates = 1000 if intervals else 0
+        if chosen:
+            typer.echo(api.report(sources, fmt=chosen[0], task=task, intervals=replicates, flat=flat), nl=False)
+            return
+        _print_boards(sources, task, replicates, flat)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
+
+
+def _print_boards(sources, task, intervals: int, flat: bool) -> None:
+    """The boards (or the flat per-task tables) as rich tables, footnotes under each."""
+    from bench.report import TASK_TITLES, task_tables, to_rich_table
+
+    if flat:
+        for name, table in task_tables(sources, task=task, intervals=intervals).items():
+            console.print(to_rich_table(table, title=TASK_TITLES[name]))
+        return
+    from rich.table import Table
+
+    from bench.report_boards import _cells, _numeric, boards, column_label
+
+    for board in boards(sources, task=task, intervals=intervals):
+        cells, numeric = _cells(board), _numeric(board.table)
+        table = Table(title=board.title, caption=board.caption, title_justify="left", caption_justify="left",
+                      title_style="bold")
+        for column in cells.columns:
+            table.add_column(column_label(column), justify="right" if column in numeric else "left")
+        for row in cells.values.tolist():
+            table.add_row(*map(escape, row))
+        console.print(table)
+        for number, note in enumerate(board.footnotes, 1):
+            console.print(f"  {number}. {escape(note)}", highlight=False, soft_wrap=True)
+        for note in board.general:
+            console.print(f"  {escape(note)}.", highlight=False, soft_wrap=True, style="dim")
+        console.print()
 
 
 @app.command(name="eval")
@@ -170,6 +218,8 @@ def evaluate(
                                  "hf://openai/clip-vit-large-patch14/model.safetensors); their checkpoints hold no "
                                  "backbone"),
     fp16_backbone: bool = typer.Option(False, help="SignVLM/EVL: the official fp16 frozen backbone (recorded)"),
+    landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
+                                   "(bench landmarks; default: <data-root>/landmarks)"),
 ) -> None:
     """Evaluate a model on a dataset split with the paper's protocol; writes a result record. An interrupted run
     (Ctrl-C, SIGTERM) resumes when the same command is run again."""
@@ -187,7 +237,7 @@ def evaluate(
         cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
                            trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads,
-                           backbone=backbone, fp16_backbone=fp16_backbone)
+                           backbone=backbone, fp16_backbone=fp16_backbone, landmarks=landmarks)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
@@ -198,8 +248,10 @@ def evaluate(
         except (KeyError, ValueError, CheckpointError, RuntimeError) as err:
             _fail(err)
     from bench.console import eval_summary, isolated_summary
+    from bench.distributed import is_main
 
-    console.print(isolated_summary(result) if isolated else eval_summary(result))
+    if is_main():  # under torchrun every rank has the result; one prints it
+        console.print(isolated_summary(result) if isolated else eval_summary(result))
 
 
 @app.command()
@@ -238,6 +290,8 @@ def train(
     eval_split: str = typer.Option(None, help="isolated SLR: the validation split (default: val, else test)"),
     init_matching: str = typer.Option(None, help="step recipes: start from another task's checkpoint (EVL's "
                                       "Kinetics-400 file): every tensor whose name and shape fit; the rest named"),
+    landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
+                                   "(bench landmarks; default: <data-root>/landmarks)"),
 ) -> None:
     """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
     kept, resumable (an interrupted run continues after its last finished epoch when run again)."""
@@ -258,7 +312,8 @@ def train(
                                       device, seed, cache_frames=cache_frames, init=init,
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
-                                      eval_split=eval_split, init_matching=init_matching, amp=amp)
+                                      eval_split=eval_split, init_matching=init_matching, landmarks=landmarks,
+                                      amp=amp)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
@@ -270,6 +325,10 @@ def train(
             result = api.train(cfg, log=_note, progress=progress)
         except (KeyError, ValueError, RuntimeError) as err:
             _fail(err)
+    from bench.distributed import is_main
+
+    if not is_main():
+        return
     if isolated:
         console.print(f"best val top-1 {result.best_top1:.1f}% -> {result.best} (official layout: {result.official})")
     else:
@@ -391,6 +450,8 @@ def datasets_check(
     deep: bool = typer.Option(False, help="decode every frame (slow) instead of the first frame or the video header"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object per split, one per line"),
     show: int = typer.Option(5, help="how many missing / unreadable ids to show per split"),
+    videos: str = typer.Option(None, help="isolated SLR: the clips folder or .zip, relative to --data-root or "
+                               "absolute (default: the layout's), as bench eval --videos"),
 ) -> None:
     """Integrity of a release without a model: per split the nominal samples and how many are present, missing
     (no frames / no clip) or unreadable, with the first ids. Exit 0 when every nominal sample is present and
@@ -398,7 +459,7 @@ def datasets_check(
     from bench.data.cslr import DatasetError
 
     try:
-        reports = api.check_dataset(name, data_root, split or None, deep=deep)
+        reports = api.check_dataset(name, data_root, split or None, deep=deep, videos=videos)
     except (KeyError, DatasetError, OSError) as err:
         _fail(err.args[0] if isinstance(err, KeyError) else err)
     rows = [api.integrity_fields(report) for report in reports.values()]
@@ -474,6 +535,45 @@ def compare(
 
 
 @app.command()
+def landmarks(
+    dataset: str = typer.Option(..., help="registered isolated-SLR dataset (bench datasets lists them)"),
+    data_root: Path = typer.Option(..., exists=True, file_okay=False, help="the dataset release folder"),
+    split: list[str] = typer.Option(None, "--split", metavar="SPLIT", help="this split only (repeatable; default: "
+                                    "every split)"),
+    out: Path = typer.Option(None, help="where the landmarks files go (default: <data-root>/landmarks)"),
+    processes: int = typer.Option(1, help="videos processed at a time, one process each"),
+    videos: str = typer.Option(None, help="the clips folder or .zip (default: the layout's)"),
+    write_videos: Path = typer.Option(None, help="also write the H&HT mosaic videos (mp4v, source fps) here"),
+) -> None:
+    """MediaPipe Holistic (SignNet's settings) over a dataset's videos: one landmarks file per video, for the
+    H&HT mosaic. Resumable: a killed run continues with the videos not done; unreadable videos are listed."""
+    from bench.console import progress_display
+
+    with progress_display(err_console) as progress, _interruptible(lambda: _landmarks_stopped(progress.last)):
+        try:
+            run = api.landmarks(dataset, data_root, split or None, out, processes, videos, write_videos,
+                                progress=progress, log=_note)
+        except (KeyError, ValueError, ImportError, OSError) as err:
+            _fail(err.args[0] if isinstance(err, KeyError) else err)
+    rate = f", {run.frames / run.seconds:.1f} frames/s" if run.seconds > 0 and run.frames else ""
+    console.print(f"landmarks in {run.out}: {len(run.done)} videos done now ({run.frames} frames in "
+                  f"{run.seconds:.1f} s{rate}), {len(run.skipped)} done before, {len(run.unreadable)} unreadable"
+                  + (f"; {run.videos_written} mosaic videos written" if write_videos else ""), highlight=False)
+    for sample_id, why in list(run.unreadable.items())[:10]:
+        console.print(f"  unreadable {escape(sample_id)}: {escape(why)}", highlight=False, soft_wrap=True)
+    for note in run.notes:
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    if run.unreadable:
+        raise typer.Exit(code=1)
+
+
+def _landmarks_stopped(last: tuple) -> str:
+    stage, done, total = last
+    where = f" after {done} of {total} frames" if stage else ""
+    return f"stopped{where}; every finished video's landmarks are saved: run the same command to resume"
+
+
+@app.command()
 def models() -> None:
     """List the registered models."""
     from rich.table import Table
@@ -492,8 +592,11 @@ def models() -> None:
 
 
 def _note(line: str) -> None:
-    """Runner notes (epochs, resumption) on stdout, as written."""
-    console.print(line, highlight=False)
+    """Runner notes (epochs, resumption) on stdout, as written (under torchrun: rank 0's)."""
+    from bench.distributed import is_main
+
+    if is_main():
+        console.print(line, highlight=False)
 
 
 @contextmanager

@@ -7,9 +7,16 @@ metric computed on several processes equals the one computed in one; percentages
 Conventions (all shared by every ISLR model in the harness):
 - Rates are in percent (0-100).
 - Per-instance top-k = hits / samples.
-- Per-class top-k = mean over classes of hits_c / samples_c, over the classes with at least one evaluated sample
-  only (the NLA-SLR rule: a class whose test videos are all missing, "caterpillar" in WLASL-2000, is left out rather
-  than counted as 0). `classes_counted` reports how many classes entered the mean.
+- Per-class top-k = mean over classes of hits_c / samples_c, by one of two rules (``PER_CLASS_RULES``), which a
+  record names: ``present_classes`` (NLA-SLR): the classes with at least one evaluated sample only (a class whose
+  test videos are all missing, "caterpillar" in WLASL-2000, is left out); ``all_classes`` (SignNet's
+  ``compute_accuracy``): every class of the head, a class without samples counting 0. ``per_class_top{k}`` follows
+  the rule passed to ``compute``; ``per_class_present_top{k}`` and ``per_class_all_top{k}`` name theirs.
+  `classes_counted` reports how many classes had samples.
+- Ranking metrics (ASL-Citizen's official extras), from the label's 0-based rank r: ``dcg`` = mean of
+  1 / log2(r + 2) and ``mrr`` = mean of 1 / (r + 1), as fractions in [0, 1] as that paper prints them (not
+  percent). Per class, the sums of the per-sample terms are kept as integers in units of 1e-12 (``RANK_UNIT``),
+  so shards add up exactly, like the counts (each term is rounded by at most 5e-13).
 - Ties are counted against the label: the label is a hit at k when the number of OTHER classes scoring greater than
   or equal to it is below k, i.e. the label must beat every tied class for the last places. This is independent of
   class order (a stable argsort would favour low class ids) and makes a constant-output model score 0, never 100.
@@ -29,6 +36,13 @@ from typing import Iterable, Sequence
 import numpy as np
 
 DEFAULT_KS = (1, 5)
+# per-class rules: what a class without evaluated samples does to the mean (see the module docstring)
+PER_CLASS_RULES = {
+    "present_classes": "mean over the classes with at least one evaluated sample (NLA-SLR)",
+    "all_classes": "mean over all classes, a class without evaluated samples counting 0 (SignNet)",
+}
+RANK_METRICS = ("dcg", "mrr")  # optional ranking metrics (ASL-Citizen), fractions in [0, 1]
+RANK_UNIT = 10**12  # per-sample dcg / reciprocal-rank terms are summed as integers of 1e-12: exact over shards
 
 
 def _as_array(x, name: str) -> np.ndarray:
@@ -109,6 +123,8 @@ class TopKCounts:
     samples: np.ndarray = field(default=None)  # (C,) int64
     ties: np.ndarray = field(default=None)  # (C,) int64
     tie_dependent: np.ndarray = field(default=None)  # (len(ks), C) int64
+    dcg: np.ndarray = field(default=None)  # (C,) int64: sum of 1 / log2(rank + 2) in RANK_UNITs
+    reciprocal_rank: np.ndarray = field(default=None)  # (C,) int64: sum of 1 / (rank + 1) in RANK_UNITs
 
     def __post_init__(self):
         self.ks = _check_ks(self.ks)
@@ -117,6 +133,7 @@ class TopKCounts:
             raise ValueError(f"num_classes: expected a positive integer, found {self.num_classes!r}")
         self.num_classes = c
         shapes = {"hits": (len(self.ks), c), "samples": (c,), "ties": (c,), "tie_dependent": (len(self.ks), c)}
+        shapes.update(dcg=(c,), reciprocal_rank=(c,))
         for name, shape in shapes.items():
             value = getattr(self, name)
             value = np.zeros(shape, np.int64) if value is None else np.asarray(value, dtype=np.int64)
@@ -142,6 +159,7 @@ class TopKCounts:
         labels = np.asarray(labels, dtype=np.int64)
         counts = cls(num_classes=num_classes, ks=tuple(ks))
         counts.samples += np.bincount(labels, minlength=num_classes)
+        counts._add_rank_sums(labels, ranks)
         tied = None if tied is None else np.asarray(tied)
         if tied is not None:
             counts.ties += _per_class(labels, tied.astype(bool), num_classes)
@@ -159,11 +177,18 @@ class TopKCounts:
         equal = label_tie_counts(scores, labels)
         c = self.num_classes
         self.samples += np.bincount(labels, minlength=c)
+        self._add_rank_sums(labels, rank)
         self.ties += _per_class(labels, tied, c)
         for i, k in enumerate(self.ks):
             self.hits[i] += _per_class(labels, rank < min(k, c), c)
             self.tie_dependent[i] += _per_class(labels, _tie_dependent(rank, equal, min(k, c)), c)
         return self
+
+    def _add_rank_sums(self, labels: np.ndarray, ranks: np.ndarray) -> None:
+        ranks = np.asarray(ranks, dtype=np.float64)
+        for name, terms in (("dcg", 1.0 / np.log2(ranks + 2)), ("reciprocal_rank", 1.0 / (ranks + 1))):
+            units = np.rint(terms * RANK_UNIT).astype(np.int64)
+            np.add.at(getattr(self, name), labels, units)  # integer sums: exact in any order
 
     def __add__(self, other: "TopKCounts") -> "TopKCounts":
         if not isinstance(other, TopKCounts):
@@ -174,7 +199,8 @@ class TopKCounts:
                 f"to counts of {self.num_classes} classes at ks {self.ks}"
             )
         return TopKCounts(self.num_classes, self.ks, self.hits + other.hits, self.samples + other.samples,
-                          self.ties + other.ties, self.tie_dependent + other.tie_dependent)
+                          self.ties + other.ties, self.tie_dependent + other.tie_dependent, self.dcg + other.dcg,
+                          self.reciprocal_rank + other.reciprocal_rank)
 
     @staticmethod
     def merge(counts: Iterable["TopKCounts"]) -> "TopKCounts":
@@ -187,9 +213,13 @@ class TopKCounts:
             total = total + part
         return total
 
-    def compute(self) -> dict[str, float | int]:
-        """Percentages ``per_instance_top{k}``, ``per_class_top{k}`` plus ``samples``, ``classes_counted``, ``ties``
-        and ``tie_dependent_top{k}`` (counts)."""
+    def compute(self, per_class: str = "present_classes") -> dict[str, float | int]:
+        """Percentages ``per_instance_top{k}``, ``per_class_top{k}`` (by the ``per_class`` rule, see
+        ``PER_CLASS_RULES``), ``per_class_present_top{k}`` and ``per_class_all_top{k}`` (each rule by name), the
+        fractions ``dcg`` and ``mrr``, plus ``samples``, ``classes_counted``, ``ties`` and ``tie_dependent_top{k}``
+        (counts)."""
+        if per_class not in PER_CLASS_RULES:
+            raise ValueError(f"per_class: expected one of {', '.join(PER_CLASS_RULES)}, found {per_class!r}")
         total = int(self.samples.sum())
         if total == 0:
             raise ValueError("TopKCounts.compute: expected at least one evaluated sample, found 0")
@@ -197,8 +227,16 @@ class TopKCounts:
         out: dict[str, float | int] = {}
         for i, k in enumerate(self.ks):
             out[f"per_instance_top{k}"] = 100.0 * float(self.hits[i].sum()) / total
+        rules = {"present_classes": "per_class_present", "all_classes": "per_class_all"}
         for i, k in enumerate(self.ks):
-            out[f"per_class_top{k}"] = 100.0 * float(np.mean(self.hits[i][present] / self.samples[present]))
+            recall = self.hits[i][present] / self.samples[present]
+            by_rule = {"present_classes": float(np.mean(recall)),
+                       "all_classes": float(recall.sum() / self.num_classes)}  # absent classes add 0
+            out[f"per_class_top{k}"] = 100.0 * by_rule[per_class]
+            for rule, prefix in rules.items():
+                out[f"{prefix}_top{k}"] = 100.0 * by_rule[rule]
+        out.update(dcg=int(self.dcg.sum()) / RANK_UNIT / total,
+                   mrr=int(self.reciprocal_rank.sum()) / RANK_UNIT / total)
         out.update(samples=total, classes_counted=int(present.sum()), ties=int(self.ties.sum()))
         for i, k in enumerate(self.ks):
             out[f"tie_dependent_top{k}"] = int(self.tie_dependent[i].sum())
@@ -208,13 +246,15 @@ class TopKCounts:
         """JSON-ready form (lists of ints), e.g. for a result record's ``extra``; inverse of ``from_dict``."""
         return {"num_classes": self.num_classes, "ks": list(self.ks), "hits": self.hits.tolist(),
                 "samples": self.samples.tolist(), "ties": self.ties.tolist(),
-                "tie_dependent": self.tie_dependent.tolist()}
+                "tie_dependent": self.tie_dependent.tolist(), "dcg": self.dcg.tolist(),
+                "reciprocal_rank": self.reciprocal_rank.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "TopKCounts":
         """Counts from ``to_dict()`` output."""
         return cls(data["num_classes"], tuple(data["ks"]), data["hits"], data["samples"], data["ties"],
-                   data.get("tie_dependent"))  # absent in counts stored before it existed
+                   data.get("tie_dependent"), data.get("dcg"),  # absent in counts stored before they existed
+                   data.get("reciprocal_rank"))
 
 
 def _tie_dependent(ranks: np.ndarray, equal: np.ndarray, k: int) -> np.ndarray:
@@ -256,6 +296,8 @@ def fuse_views(view_scores, kind: str = "softmax_mean") -> np.ndarray:
 
     ``softmax_mean`` averages the softmax of each view: this is NLA-SLR's ``3x_pad`` "3-crop" test (three temporal
     windows), SignVLM's 3 spatial crops and SignNet's 3 temporal clips. ``mean`` averages the raw scores as given.
+    SignNet's official merge groups views by file basename (up to its first dot) and skips the views of a second
+    clip of the same name; no SignNet list has two such clips in a split, so grouping by sample is the same there.
     """
     if kind not in FUSIONS:
         raise ValueError(f"fuse_views: kind expected one of {sorted(FUSIONS)}, found {kind!r}")

@@ -35,8 +35,20 @@ def test_demo_pipeline_writes_records_the_report_reads(tmp_path):
     assert (tmp_path / "train" / "best.safetensors").is_file() and len(result.training.history) == 1
     report = runner.invoke(app, ["report", str(tmp_path / "results"), "--csv"])
     assert report.exit_code == 0, report.output
-    assert "corrnet_tiny,synthetic_phoenix2014,dev,official" in report.output
-    assert "s3d_rgb_tiny,synthetic_wlasl,test,temporal3-rgb" in report.output
+    assert 'synthetic_phoenix2014,dev,continuous,corrnet_tiny,"official: beam 10, batch 2' in report.output
+    assert 'synthetic_wlasl,test,isolated,s3d_rgb_tiny,"temporal3-rgb: temporal3, rgb' in report.output
+    # the runs store what the breakdowns group by (signers, clip lengths, scored words, class names): no release
+    items = {(i["task"], i["split"], i["protocol"]): i for i in api.breakdowns([tmp_path / "results"])}
+    dev = items[("continuous", "dev", "official")]
+    assert dev["filled_from"] == [] and sum(r["sentences"] for r in dev["tables"]["by_signer"]) == 4
+    assert sum(r["occurrences"] for r in api.breakdowns([tmp_path / "results"], top=1000)[0]["tables"]["by_gloss"]) \
+        == sum(r["ref_words"] for r in dev["tables"]["by_signer"])
+    clips = items[("isolated", "test", "1view-rgb")]
+    assert clips["filled_from"] == [] and sum(r["samples"] for r in clips["tables"]["by_signer"]) == 48
+    assert sum(r["samples"] for r in clips["tables"]["by_length"]) == 48
+    assert {r["class"] for r in clips["tables"]["by_class"]} == set(
+        (tmp_path / "results" / "s3d_rgb_tiny__synthetic_wlasl__test__1view-temporal3" / "classes.txt")
+        .read_text().split())
     out = runner.invoke(app, ["eval", "--model", "s3d_rgb_tiny", "--dataset", "synthetic_wlasl", "--data-root",
                               str(tmp_path / "wlasl-synthetic"), "--random-weights", "--limit", "3", "--views",
                               "1view", "--results", str(tmp_path / "smoke")])
@@ -47,8 +59,9 @@ def test_demo_pipeline_writes_records_the_report_reads(tmp_path):
 def test_report_of_published_claims():
     out = runner.invoke(app, ["report", str(REPO / "results" / "published"), "--markdown"])
     assert out.exit_code == 0, out.output
-    assert "| continuous | corrnet | phoenix2014 | dev | - | paper | - | 18.8 | - | - |" in out.output
-    assert "## Isolated SLR" in out.output
+    dev = out.output[out.output.index("### phoenix2014 dev"):out.output.index("### phoenix2014 test")]
+    assert "| corrnet | paper: ctcdecode_beam10, batch 2, sclite | 18.8 | 4 |" in dev
+    assert "### wlasl2000 test" in out.output
 
 
 def test_report_errors_name_the_file(tmp_path):

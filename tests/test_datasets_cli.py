@@ -120,3 +120,20 @@ def test_check_errors_exit_2_with_the_path_and_layout(phoenix, tmp_path):
     assert absent.exit_code == 2 and "absent is not a folder" in absent.output and "nslt_" in absent.output
     split = check("synthetic_phoenix2014", "--data-root", phoenix[0], "--split", "val")
     assert split.exit_code == 2 and "no split 'val'" in split.output
+
+
+def test_check_reads_clips_from_videos_elsewhere(wlasl, tmp_path):
+    """--videos: the clips in another folder (NLA-SLR's package keeps them apart), relative or absolute."""
+    root, ids = wlasl
+    copy = shutil.copytree(root, tmp_path / "wlasl")
+    shutil.move(copy / "videos", tmp_path / "clips")
+    (tmp_path / "clips" / f"{ids['test'][4]}.mp4").unlink()
+    result, rows = check_json("synthetic_wlasl", "--data-root", copy, "--split", "test")
+    assert result.exit_code == 1 and (rows["test"]["present"], rows["test"]["missing"]) == (0, 12)
+    for videos in (tmp_path / "clips", "../clips"):
+        result, rows = check_json("synthetic_wlasl", "--data-root", copy, "--split", "test", "--videos", videos)
+        assert result.exit_code == 1, result.output
+        assert (rows["test"]["nominal"], rows["test"]["present"], rows["test"]["missing"]) == (12, 11, 1)
+        assert rows["test"]["missing_ids"] == [ids["test"][4]]
+    frames = check("synthetic_phoenix2014", "--data-root", copy, "--videos", tmp_path / "clips")
+    assert frames.exit_code == 2 and "--videos is for isolated-SLR datasets" in frames.output

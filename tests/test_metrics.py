@@ -187,3 +187,37 @@ def test_tie_dependent_counts_say_when_tie_breaking_could_move_a_figure():
     ranks, _ = label_ranks(scores, labels)
     replayed = TopKCounts.from_ranks(ranks, labels, 4, ks=(1, 2, 3), tied=label_tie_counts(scores, labels))
     assert replayed.compute() == result and TopKCounts.from_dict(counts.to_dict()).compute() == result
+
+
+def test_per_class_rules_on_the_hand_computed_case():
+    """Class 3 has no sample: NLA-SLR's rule leaves it out, SignNet's counts it as 0 (ranks 0, 1, 0, 3, 1, 1)."""
+    counts = TopKCounts.from_scores(np.array(SCORES), np.array(LABELS), ks=(1, 2))
+    nla = counts.compute()  # the default rule: present classes
+    signnet = counts.compute(per_class="all_classes")
+    assert nla["per_class_top1"] == pytest.approx(100 * 5 / 18) and nla["classes_counted"] == 3
+    assert signnet["per_class_top1"] == pytest.approx(100 * (1 / 2 + 1 / 3 + 0 + 0) / 4)  # 20.83
+    assert signnet["per_class_top2"] == pytest.approx(100 * (2 / 2 + 2 / 3 + 1 / 1 + 0) / 4)  # 66.67
+    for out in (nla, signnet):  # both rules by name in either computation
+        assert out["per_class_present_top1"] == pytest.approx(100 * 5 / 18)
+        assert out["per_class_all_top1"] == pytest.approx(100 * 5 / 24)
+    assert signnet["per_instance_top1"] == nla["per_instance_top1"]  # the rule touches per-class figures only
+    with pytest.raises(ValueError, match="per_class: expected one of present_classes, all_classes"):
+        counts.compute(per_class="mean")
+
+
+def test_ranking_metrics_by_hand():
+    """ASL-Citizen's DCG = mean 1/log2(rank+2), MRR = mean 1/(rank+1), ranks 0-based: here 0, 1, 0, 3, 1, 1."""
+    out = TopKCounts.from_scores(np.array(SCORES), np.array(LABELS), ks=(1,)).compute()
+    dcg = (1 + 1 / math.log2(3) + 1 + 1 / math.log2(5) + 1 / math.log2(3) + 1 / math.log2(3)) / 6  # 0.72058
+    assert out["dcg"] == pytest.approx(dcg, abs=1e-12) and out["dcg"] == pytest.approx(0.720578, abs=1e-6)
+    assert out["mrr"] == pytest.approx((1 + 1 / 2 + 1 + 1 / 4 + 1 / 2 + 1 / 2) / 6, abs=1e-12)  # 0.625
+
+
+def test_ranking_sums_add_up_exactly_over_shards():
+    rng = np.random.default_rng(11)
+    ranks, labels = rng.integers(0, 2731, 999), rng.integers(0, 9, 999)
+    whole = TopKCounts.from_ranks(ranks, labels, 9, ks=(1, 10, 20))
+    parts = TopKCounts.merge(TopKCounts.from_ranks(ranks[i::3], labels[i::3], 9, ks=(1, 10, 20)) for i in range(3))
+    assert parts.compute() == whole.compute()  # integer sums: the order of addition cannot change a bit
+    assert whole.compute()["mrr"] == pytest.approx(np.mean(1 / (ranks + 1)), abs=1e-12)
+    assert TopKCounts.from_dict(whole.to_dict()).compute() == whole.compute()

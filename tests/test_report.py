@@ -179,3 +179,98 @@ def test_json_rows_keep_numbers_and_nulls():
     assert [r["protocol"] for r in rows] == ["bs1", "official", "official"]
     assert rows[0]["wer_ours"] == 18.64 and rows[0]["wer_published"] == 18.8 and rows[0]["verdict"] == "reproduced"
     assert rows[2]["wer_published"] is None and rows[2]["samples"] is None
+
+
+# -- boards: one leaderboard per (dataset, split) ------------------------------------------------------------------
+def board_records():
+    """RECORDS plus the footnote sources: a claim's note and scorer, a run with a skipped sample and S/D/I."""
+    claim = rec("published", "vac", "phoenix2014", "test", "continuous", "paper", {"wer": 22.3}, {"wer": 1})
+    claim.protocol.update(scorer="sclite", cleanup="official")
+    claim.notes = ["numbers of the released checkpoint"]
+    run = rec("run", "vac", "phoenix2014", "test", "continuous", "official",
+              {"wer": 22.25, "sub": 10.5, "del": 9.0, "ins": 2.75}, {"wer": 2, "sub": 2, "del": 2, "ins": 2},
+              {"nominal": 629, "evaluated": 628, "missing": 1})
+    run.protocol.update(decoder="beam", beam_width=10, batch_size=2, scorer="sclite", cleanup="official")
+    run.extra["not_evaluated"] = {"missing": [], "unreadable": [], "skipped_like_official": ["last01"]}
+    other = rec("run", "corrnet", "phoenix2014", "test", "continuous", "official", {"wer": 20.1}, {"wer": 1})
+    return [*RECORDS[:3], claim, run, other, *RECORDS[4:]]
+
+
+def test_board_markdown_exact():
+    from bench.report_boards import boards, render_boards
+
+    items = boards(board_records())
+    assert [(b.dataset, b.split, b.task) for b in items] == [
+        ("phoenix2014", "dev", "continuous"), ("phoenix2014", "test", "continuous"), ("wlasl2000", "test", "isolated")]
+    # ranked on WER (corrnet 20.1 first); footnotes numbered in row order; columns without values left out
+    assert render_boards(items[1:2], "markdown") == (
+        "### phoenix2014 test\n\n"
+        "2 of 2 models evaluated here; 629 samples in the split; WER %, lower is better\n\n"
+        "| Model | Protocol | WER | WER (paper) | WER Δ | Sub | Del | Ins | Verdict | Evaluated | Notes |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|\n"
+        "| corrnet | official | 20.1 | - | - | - | - | - | - | - |  |\n"
+        "| vac | official: beam 10, batch 2, sclite | 22.25 | 22.3 | -0.05 | 10.50 | 9.00 | 2.75 | reproduced | "
+        "628 of 629 | 1, 2, 3, 4 |\n\n"
+        "1. WER (ours) scored by sclite (SCTK) after the official clean-up of hypotheses\n"
+        "2. WER (paper) scored by sclite (SCTK) after the official clean-up of hypotheses\n"
+        "3. numbers of the released checkpoint\n"
+        "4. official loader's quirk replayed: 1 sample(s) not decoded (last01), scored as empty hypotheses\n\n"
+        "*Verdict: reproduced when our WER is within 0.5 points of the paper's; Δ = ours - paper, of the printed "
+        "figures.*\n"
+        "*Sub/Del/Ins: our substitutions, deletions and insertions, % of reference words.*\n")
+    assert items[0].caption == "1 of 1 models evaluated here; 540 samples in the split; WER %, lower is better"
+
+
+def test_board_latex_is_booktabs_with_two_header_rows():
+    from bench.report_boards import boards, render_boards
+
+    lines = render_boards(boards(board_records())[2:], "latex").splitlines()
+    assert lines[:4] == [r"\begin{table}[t]", r"\centering", r"\small",
+                         r"\caption{wlasl2000 test: 1 of 1 models evaluated here; 2879 samples in the split; top-k "
+                         r"accuracy \%, higher is better}"]
+    assert lines[5:10] == [
+        r"\toprule",
+        r" &  & \multicolumn{3}{c}{Top-1} & \multicolumn{3}{c}{Top-5} & \multicolumn{3}{c}{Class top-1} & "
+        r"\multicolumn{1}{c}{Class top-5} &  &  \\",
+        r"\cmidrule(lr){3-5}\cmidrule(lr){6-8}\cmidrule(lr){9-11}\cmidrule(lr){12-12}",
+        r"Model & Protocol & ours & paper & $\Delta$ & ours & paper & $\Delta$ & ours & paper & $\Delta$ & paper & "
+        r"Verdict & Evaluated \\",
+        r"\midrule"]
+    assert lines[10] == (r"nla\_slr & 3x\_pad & 61.26 & 61.26 & 0.00 & 91.80 & 91.77 & +0.03 & 58.00 & 58.31 & "
+                         r"-0.31 & 90.91 & reproduced & 2878 of 2879 \\")
+    assert lines[11:13] == [r"\bottomrule", r"\end{tabular}"] and lines[-1] == r"\end{table}"
+    assert r"$\Delta$ = ours - paper" in lines[-2]
+    test = render_boards(boards(board_records())[1:2], "latex")
+    assert r"vac\textsuperscript{1, 2, 3, 4} & official: beam 10, batch 2, sclite & 22.25 & 22.3" in test
+
+
+def test_board_csv_and_json():
+    import json
+
+    from bench.report_boards import boards, render_boards
+
+    items = boards(board_records())
+    lines = render_boards(items, "csv").splitlines()
+    assert lines[0].startswith("dataset,split,task,model,protocol,wer_ours,wer_published,wer_diff,per_instance_top1")
+    assert lines[0].endswith("sub,del,ins,verdict,evaluated,notes")
+    # 10 empty isolated columns and empty sub/del/ins between the difference and the verdict
+    assert lines[1] == "phoenix2014,dev,continuous,corrnet,bs1,18.64,18.8,-0.16" + "," * 14 + "reproduced,540 of 540,"
+    vac = next(line for line in lines if ",vac," in line)
+    assert "10.50,9.00,2.75,reproduced,628 of 629,\"WER (ours) scored by sclite (SCTK)" in vac
+    assert " | numbers of the released checkpoint | " in vac
+    data = json.loads(render_boards(items, "json"))
+    assert [b["models_evaluated"] for b in data] == [1, 2, 1]
+    assert data[1]["rows"][1]["wer_diff"] == -0.05 and data[1]["rows"][0]["wer_published"] is None
+    assert data[1]["footnotes"][2] == "numbers of the released checkpoint"
+
+
+def test_protocol_text():
+    from bench.report_boards import protocol_text
+
+    assert protocol_text({"tag": "official", "decoder": "beam", "beam_width": 10, "batch_size": 2,
+                          "scorer": "sclite"}) == "official: beam 10, batch 2, sclite"
+    assert protocol_text({"tag": "1view-rgb", "views": "1view", "output": "rgb", "frames": 16,
+                          "precision": "amp"}) == "1view-rgb: 1view, rgb, 16 frames, amp"
+    assert protocol_text({"tag": "paper", "views": 3}) == "paper: 3 views"
+    assert protocol_text({"tag": "paper_1crop", "views": 1}) == "paper_1crop: 1 view"
+    assert protocol_text({"tag": "bs1"}) == "bs1"

@@ -244,5 +244,7 @@ def test_report_intervals_come_from_the_runs_per_sample_outputs(tmp_path):
     expected = bootstrap_wer(errors, ref_words, n=1000, seed=0)
     out = runner.invoke(app, ["report", str(tmp_path), "--markdown", "--intervals"])
     assert out.exit_code == 0, out.output
-    assert f"[{expected.low:.2f}, {expected.high:.2f}]" in out.stdout and "wer_ci95" in out.stdout
-    assert "wer_ci95" not in runner.invoke(app, ["report", str(tmp_path), "--markdown"]).stdout
+    assert f"[{expected.low:.2f}, {expected.high:.2f}]" in out.stdout and "WER 95% CI" in out.stdout
+    assert "WER 95% CI" not in runner.invoke(app, ["report", str(tmp_path), "--markdown"]).stdout
+    flat = runner.invoke(app, ["report", str(tmp_path), "--markdown", "--intervals", "--flat"]).stdout
+    assert f"[{expected.low:.2f}, {expected.high:.2f}]" in flat and "wer_ci95" in flat

@@ -31,6 +31,7 @@ class InputSpec:
     spatial: str = "whole_frame"
     normalize_first: bool = False  # normalise before resizing (EVL's test transform) instead of after
     dataset_mean_std: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] = field(default_factory=dict)
+    preprocess: str | None = None  # "hht": frames are SignNet's head-and-hands mosaics (bench.hht.frames)
 
     def mean_std(self, dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """The mean and std a dataset's frames are normalised with (some papers change them per dataset)."""
@@ -67,6 +68,15 @@ class IsolatedProtocol:
     dataset_stride: Mapping[str, int] = field(default_factory=dict)  # per dataset (SignVLM's scripts differ)
 
     dataset_head: Mapping[str, int] = field(default_factory=dict)  # per dataset: an official head wider than its classes
+    # "segments" sampling (VideoMAE's test sampler, SignNet): the official spatial window of a one-crop protocol,
+    # "first" (left-most / top-most: SignNet's patched sampler) or "center"; a run also records the centred twin
+    crop_position: str = "center"
+    # the paper's per-class rule (bench.metrics.PER_CLASS_RULES): "present_classes" (NLA-SLR) or "all_classes"
+    # (SignNet: a class without test samples counts 0); records name it, the other rule is kept beside it
+    per_class: str = "present_classes"
+    # frames the official loader leaves off a clip's end; None: the dataset's rule (WLASL: 2, NLA-SLR's lintel
+    # reader); SignNet's decord reader uses every decoded frame (0)
+    frame_drop: int | None = None
 
     def stride_for(self, dataset: str) -> int:
         """The sampling stride on ``dataset``."""
@@ -107,6 +117,9 @@ class TrainRecipe(PerDatasetRecipe):
     branch_weights: Mapping[str, float] = field(default_factory=dict)  # auxiliary branches' share (SlowFastSign)
     flip: float = 0.5
     temporal_rescale: float = 0.2  # length x U(1 - r, 1 + r), clamped to [32, 230], (len - 4) % 4 == 0
+    # the official code trains on one GPU with BatchNorm over the whole batch (CorrNet's main.py refuses several
+    # GPUs; convert_model is its SyncBN): under torchrun the batch statistics stay global
+    sync_batchnorm: bool = True
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 

@@ -61,6 +61,7 @@ class FinetuneRecipe(PerDatasetRecipe):
     switch_prob: float = 0.5
     label_smoothing: float = 0.1
     seed: int = 0
+    sync_batchnorm: bool = False  # DDP only: the ViT has LayerNorm
     dataset_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 

@@ -60,6 +60,8 @@ class IsolatedTrainRecipe(PerDatasetRecipe):
     epochs: int = 100
     batch_size: int = 32  # configs: 4 per process, README: 8 processes (DDP, SyncBatchNorm)
     devices: int = 8
+    sync_batchnorm: bool = True  # training.py: torch.nn.SyncBatchNorm.convert_sync_batchnorm before DDP
+    ddp_find_unused_parameters: bool = True  # training.py: DDP(..., find_unused_parameters=True)
     optimizer: str = "adam"  # torch.optim.Adam: L2 weight decay, not AdamW
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.998)

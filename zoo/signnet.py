@@ -21,8 +21,10 @@ PAPER = "Head and Hands Tunneling Pipeline for Enhancing Sign Language Recogniti
 URL = "https://doi.org/10.1109/ACCESS.2025.3591123"
 CODE = "https://github.com/ganzobtn/slr_vit"  # the VideoMAEv2 fork lives in commits 7d00a84 / 45e3c48 only
 # the head's rows per dataset (one card: the loader builds the head the data needs, and refuses a file of another)
-CLASSES = {"wlasl2000": 2000, "wlasl1000": 1000, "wlasl300": 300, "wlasl100": 100, "asl_citizen": 2731,
-           "wlasl1518": 1518, "wlasl1573": 1573}
+# (bench.data names: wlasl<N>_signnet = SignNet's label order, wlasl<N> = WLASL's; *_revised = ASLLRP relabelling)
+CLASSES = {**{f"wlasl{n}{order}": n for n in (2000, 1000, 300, 100) for order in ("_signnet", "")},
+           "asl_citizen": 2731, "wlasl1518_revised": 1518, "wlasl1573_revised": 1573}
+SIGNNET_INPUT = replace(VIDEOMAE_INPUT, preprocess="hht")  # the network sees head-and-hands mosaics (bench.hht)
 TINY_VIT = VideoViTPreset(dim=64, depth=4, heads=4, patch=16, tubelet=2, input_size=64)  # CPU tests and demos
 
 
@@ -58,7 +60,7 @@ NOTES = (
 )
 
 CARD = register_model(ModelCard(
-    name="signnet", paper=PAPER, url=URL, code=CODE, build=build_signnet, input=VIDEOMAE_INPUT,
+    name="signnet", paper=PAPER, url=URL, code=CODE, build=build_signnet, input=SIGNNET_INPUT,
     protocol=segment_protocol(32, 2, reported="segment3"),
     training=SIGNNET,
     notes=NOTES, **FILE_KEYS))

@@ -20,7 +20,8 @@ from zoo.cards import PerDatasetRecipe
 @dataclass(frozen=True)
 class StepTrainRecipe(PerDatasetRecipe):
     steps: int = 10000
-    batch_size: int = 16
+    batch_size: int = 16  # global: main.py splits it over the processes (batch_size // world_size each)
+    sync_batchnorm: bool = False  # main.py wraps in DDP only (the ViT has LayerNorm)
     batch_split: int = 1  # gradient accumulation: the batch in this many chunks (same update, less memory)
     optimizer: str = "adamw"
     lr: float = 4e-5

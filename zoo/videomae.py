@@ -250,9 +250,10 @@ PAPER = "VideoMAE V2: Scaling Video Masked Autoencoders with Dual Masking (CVPR 
 URL = "https://arxiv.org/abs/2303.16727"
 CODE = "https://github.com/OpenGVLab/VideoMAEv2"
 IMAGENET_MEAN_STD = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-# VideoMAE's test transform: short side resized (bilinear), a crop along the long side, then /255 and normalised
+# VideoMAE's test transform (VideoClsDataset): each uint8 frame's short side resized (cv2 bilinear), a crop along
+# the long side, then /255 and normalised (bench.data.spatial "short_side_uint8")
 VIDEOMAE_INPUT = InputSpec(frame_size=224, crop=224, normalization="mean_std", mean=IMAGENET_MEAN_STD[0],
-                           std=IMAGENET_MEAN_STD[1], channels="RGB", spatial="short_side")
+                           std=IMAGENET_MEAN_STD[1], channels="RGB", spatial="short_side_uint8")
 # weights under "module" in the released files and in DeepSpeed's mp_rank_00_model_states.pt ("model" also read:
 # run_class_finetuning.py's --model_key model|module); no prefix; the head's rows tell the class count
 FILE_KEYS = dict(task="isolated", temporal_layout=(), checkpoint_key="module", other_checkpoint_keys=("model",),
@@ -265,18 +266,22 @@ STRICT_NOTE = ("run_class_finetuning.py drops a checkpoint head of another size 
                "evaluated); bench refuses it, naming head.weight.")
 
 
-def segment_protocol(frames: int, stride: int, reported: str | None) -> IsolatedProtocol:
-    """VideoMAE's test sampler: ``--test_num_segment`` temporal clips of ``frames`` at ``stride`` x
-    ``--test_num_crop`` spatial crops, softmax averaged."""
-    # TODO(snd): "segment" sampling and the segment1 / segment3 view protocols come from bench/data/views.py
+def segment_protocol(frames: int, stride: int, reported: str | None, crop_position: str = "first",
+                     per_class: str = "all_classes") -> IsolatedProtocol:
+    """VideoMAE's test sampler (``sampling="segments"``, bench.data.views): ``--test_num_segment`` temporal clips of
+    ``frames`` at ``stride`` x one spatial crop, softmax averaged; every decoded frame used (decord: ``frame_drop``
+    0). Defaults are SignNet's: the fork's patched one-crop window is the left-most (``first``; the run records the
+    centred twin beside it) and its per-class mean counts absent classes as 0 (``all_classes``)."""
     return IsolatedProtocol(views=("segment1", "segment3"), reported_view=reported, frames=frames,
-                            fusion="softmax_mean", outputs=("logits",), reported_output="logits", sampling="segment",
-                            stride=stride)
+                            fusion="softmax_mean", outputs=("logits",), reported_output="logits", sampling="segments",
+                            stride=stride, crop_position=crop_position, per_class=per_class, frame_drop=0)
 
 
 K710_CARD = register_model(ModelCard(
     name="videomaev2_vitb16_k710", paper=PAPER, url=URL, code=CODE, build=build_videomae_vitb16,
-    input=VIDEOMAE_INPUT, protocol=segment_protocol(16, 4, reported=None), training=None,
+    input=VIDEOMAE_INPUT, training=None,
+    # upstream's one-crop sampler divides by test_num_crop - 1 (fails): its crop here is the centre
+    protocol=segment_protocol(16, 4, reported=None, crop_position="center", per_class="present_classes"),
     checkpoints=(CheckpointSource(
         "k710_dl_from_giant", "kinetics710", 710, url="hf://OpenGVLab/VideoMAE2/distill/vit_b_k710_dl_from_giant.pth",
         note="docs/MODEL_ZOO.md: ViT-B distilled from vit_g_hybrid_pt_1200e_k710_ft, 16x5x3 views, top-1 K710 81.5 / "
@@ -285,5 +290,7 @@ K710_CARD = register_model(ModelCard(
            "16 frames at sampling rate 4; the published figures use 5 temporal x 3 spatial views (16x5x3), not a "
            "view protocol of the harness: reported_view is None.",
            "Variants: num_frames (the position table follows it), pos_table native | interpolated (upstream's "
-           "fine-tuning at another frame count stretches the 16-frame table along time), drop_path_rate."),
+           "fine-tuning at another frame count stretches the 16-frame table along time), drop_path_rate.",
+           "No training recipe on this card (training=None): its file is the start of SignNet's chain, fine-tuned "
+           "through the signnet card (bench train --model signnet --init vit_b_k710_dl_from_giant.pth)."),
     **FILE_KEYS))

@@ -23,5 +23,5 @@ def get_dataset(name: str, task: str | None = None) -> type[Any]:
 
 
 # importing the family modules registers their datasets; they import DATASETS from here, so it comes first
-from bench.data import (autsl, csl, karsl, lsa64, msasl, nmfs_csl, phoenix, signvlm_lists,  # noqa: E402,F401
-                        synthetic_isolated, synthetic_signs, wlasl)
+from bench.data import (asl_citizen, autsl, csl, karsl, lsa64, msasl, nmfs_csl, phoenix,  # noqa: E402,F401
+                        signnet_lists, signvlm_lists, synthetic_isolated, synthetic_signs, wlasl)

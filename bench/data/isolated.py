@@ -114,6 +114,9 @@ class IslrDataset:
     package_zip: ClassVar[str] = ""  # NLA-SLR package: the zip its configs name (WLASL2000.zip)
     package_files: ClassVar[dict[str, str]] = {"train": "train.pkl", "val": "dev.pkl", "test": "test.pkl"}
     package_extra_files: ClassVar[str] = ""  # other package files, for error messages (WLASL: ", <K>.json")
+    metric_ks: ClassVar[tuple[int, ...]] = ()  # the release's own top-k beside the card's (ASL-Citizen: 10, 20)
+    rank_metrics: ClassVar[tuple[str, ...]] = ()  # its ranking metrics (bench.metrics.RANK_METRICS: dcg, mrr)
+    per_signer: ClassVar[bool] = False  # the release's paper reports accuracy per signer too (ASL-Citizen)
 
     def __init__(self, root: str | os.PathLike, videos: str | os.PathLike | None = None):
         """``videos``: where the clips are (a folder or a ``.zip``, relative to ``root`` or absolute); default:
@@ -255,16 +258,18 @@ class IslrDataset:
             count += 1
         return count
 
-    def frame_count(self, sample: IslrSample) -> int:
+    def frame_count(self, sample: IslrSample, drop: int | None = None) -> int:
         """The clip length the official loader uses (``vlen``): the annotated ``seq_len`` where the annotation
-        gives one (it wins over the container), else the stored frames; minus the official drop (WLASL: 2)."""
+        gives one (it wins over the container), else the stored frames; minus the official drop (WLASL: 2, NLA-SLR's
+        lintel rule), or minus ``drop`` where a model's loader drops another number (a card's ``frame_drop``)."""
         annotated = sample.annotated_frames
-        count = (self.stored_frame_count(sample) if annotated is None else annotated) - self.official_frame_drop
+        drop = self.official_frame_drop if drop is None else drop
+        count = (self.stored_frame_count(sample) if annotated is None else annotated) - drop
         if count < 1:
             what = "frames" if annotated is None else "frames by its seq_len"
             raise DatasetError(f"{self.name}: sample {sample.id!r} at {self.video_path(sample)} has "
-                               f"{count + self.official_frame_drop} {what}, too few for the official loader "
-                               f"(it drops {self.official_frame_drop}); re-download or re-extract it")
+                               f"{count + drop} {what}, too few for the official loader "
+                               f"(it drops {drop}); re-download or re-extract it")
         return count
 
     def read_frames(self, sample: IslrSample, indices: Sequence[int] | np.ndarray) -> np.ndarray:

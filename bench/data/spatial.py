@@ -9,6 +9,11 @@ Two official test transforms, each reproduced in its own order of operations (fl
   (``normalize_first``); bilinear resize of the whole clip as ``[C, T, H, W]`` so that the short side is ``crop``
   and the long side is ``long * crop // short`` (square frames: both ``crop``); the view's frames; then a crop: ``center`` (also the middle one of three),
   ``first`` / ``last`` (the ends of the long side). On square frames the three crops coincide.
+- ``spatial="short_side_uint8"`` (VideoMAE / SignNet, ``VideoClsDataset`` test mode): each uint8 frame resized on
+  its own (``cv2.resize``, ``INTER_LINEAR``; Pillow's bilinear without OpenCV, see :mod:`bench.data.resize`) so
+  that the short side is ``crop`` and the long side ``int(crop * long / short)`` (frames whose short side is already
+  ``crop`` are kept as they are); the crop (``first``: SignNet's one-crop window at 0; ``center``); then ``/ 255``,
+  channel order and normalisation, in float32.
 
 Normalisation: ``symmetric`` = ``(x - 0.5) / 0.5`` on ``x / 255``; ``mean_std`` = ``(x - mean) / std`` with the
 card's per-dataset mean/std.
@@ -40,7 +45,10 @@ def rgb_view_input(frames: np.ndarray | torch.Tensor, spec, dataset: str = "", c
         return _whole_frame(video, spec, dataset, pre_resize)
     if spec.spatial == "short_side":
         return _short_side(video, spec, dataset, "center" if crop == "whole" else crop, select)
-    raise ValueError(f"unknown spatial policy {spec.spatial!r}; expected 'whole_frame' or 'short_side'")
+    if spec.spatial == "short_side_uint8":
+        return _short_side_uint8(video, spec, dataset, "center" if crop == "whole" else crop)
+    raise ValueError(f"unknown spatial policy {spec.spatial!r}; expected 'whole_frame', 'short_side' or "
+                     f"'short_side_uint8'")
 
 
 def _whole_frame(video, spec, dataset, pre_resize) -> torch.Tensor:
@@ -72,6 +80,23 @@ def _short_side(video, spec, dataset, crop, select) -> torch.Tensor:
     if not spec.normalize_first:
         video = _normalize(video, spec, dataset, channel_dim=0)
     return video.contiguous()
+
+
+def _short_side_uint8(video, spec, dataset, crop) -> torch.Tensor:
+    from bench.data.resize import resize
+
+    if video.dtype != torch.uint8:
+        raise ValueError(f"the short_side_uint8 policy resizes uint8 frames, got {video.dtype}")
+    height, width, size = video.shape[1], video.shape[2], spec.crop
+    # VideoMAE's get_resize_sizes: the short side to size, the long one int(size * long / short)
+    shape = (int(size * height / width), size) if width < height else (size, int(size * width / height))
+    frames = video.numpy()
+    if min(height, width) != size:  # the official resize_clip keeps frames whose short side is already size
+        frames = np.stack([resize(frame, (shape[1], shape[0]), "linear") for frame in frames])
+    clip = _crop(torch.from_numpy(frames).permute(3, 0, 1, 2), size, crop)  # C, T, H, W, still uint8
+    clip = clip.float() / 255
+    clip = _channels(clip, spec, channel_dim=0)
+    return _normalize(clip, spec, dataset, channel_dim=0).contiguous()
 
 
 def _crop(video: torch.Tensor, size: int, crop: str) -> torch.Tensor:

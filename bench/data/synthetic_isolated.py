@@ -20,6 +20,7 @@ from bench.data import DATASETS
 from bench.data.synthetic_signs import GLOSSES, REST, Signer, make_signer, render_signing
 from bench.data.wlasl import _Wlasl, write_nla_slr_package, write_wlasl
 from bench.io.atomic import atomic_open
+from bench.io.landmarks import Landmarks, landmark_path, write_landmarks
 
 KEYPOINT_FRAME = 256  # keypoints are in 256x256 frame coordinates, as NLA-SLR's
 PACKAGE_KEYPOINTS = "keypoints_hrnet_dark_coco_wholebody.pkl"  # the name NLA-SLR's configs give the pickle
@@ -59,13 +60,51 @@ def wholebody_keypoints(track: np.ndarray, signer: Signer) -> np.ndarray:
     return points
 
 
+def holistic_landmarks(track: np.ndarray, signer: Signer, frame_size: int, fps: float = 25.0) -> Landmarks:
+    """Landmarks in :mod:`bench.io.landmarks`' format (as MediaPipe Holistic's) where the renderer drew the
+    head and the signing hand (``left_hand``, the hand of the keypoints' left wrist); the resting hand is not
+    drawn, so ``right_hand`` is absent, as a hand Holistic misses."""
+    frames = len(track)
+    ox, oy = signer.offset
+    head = np.array([0.5 + ox, 0.18 + oy], np.float64)
+    landmarks = Landmarks.empty(frames, (frame_size, frame_size), fps, "synthetic signer (bench.data.synthetic_isolated)")
+    spiral = np.arange(468) * math.pi * (3 - math.sqrt(5))  # a face's 468 points spread over the head disc
+    radius = 0.1 * signer.scale * np.sqrt((np.arange(468) + 0.5) / 468)
+    face = head + np.stack([radius * np.cos(spiral), radius * np.sin(spiral)], axis=1)
+    landmarks.xy["face"][:] = face.astype(np.float32)
+    landmarks.present["face"][:] = True
+    palm = 0.07 * signer.scale
+    for t, (x, y, closed) in enumerate(track):
+        points = [(x, y + 0.9 * palm)]  # wrist
+        points += [(x + 0.6 * palm * math.cos(a), y + 0.6 * palm * math.sin(a)) for a in (0.2, 1.2, 2.0, 2.9)]
+        for k in range(4):  # four fingers as _hand draws them: 4 joints out from the palm (in the fist: inside it)
+            angle = math.pi * (0.6 + 0.27 * k) + math.pi
+            reach = (0.3, 0.5, 0.7, 0.9) if closed else (1.0, 1.4, 1.8, 2.05)
+            points += [(x + r * palm * math.cos(angle), y + r * palm * math.sin(angle)) for r in reach]
+        landmarks.xy["left_hand"][t] = np.array(points, np.float32)
+    landmarks.present["left_hand"][:] = True
+    pose = np.zeros((33, 2))
+    pose[:11] = head + np.linspace(-0.05, 0.05, 11)[:, None] * [1, 0.3]  # nose, eyes, ears, mouth
+    pose[11:17] = head + [[-0.18, 0.16], [0.18, 0.16], [-0.2, 0.35], [0.2, 0.35], [0, 0], [0.15, 0.74]]
+    pose[[18, 20, 22]] = pose[16]  # the resting hand's points
+    pose[23:] = head + np.array([[-0.1, 0.6], [0.1, 0.6]] + [[0.1 * (k % 2) - 0.05, 0.9 + 0.2 * (k // 2)]
+                                                             for k in range(8)])  # hips, then legs off the frame
+    landmarks.xy["pose"][:] = pose.astype(np.float32)
+    landmarks.xy["pose"][:, [15, 17, 19, 21]] = track[:, None, :2]  # the signing wrist and its hand points
+    landmarks.present["pose"][:] = True
+    landmarks.pose_visibility[:] = 1
+    return landmarks
+
+
 def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, frame_size: int = 64, seed: int = 0,
-                 signers: int = 8) -> tuple[SyntheticWlasl, Path]:
-    """Write a synthetic WLASL release and its keypoint pickle under ``root``; return the reader and the pickle."""
+                 signers: int = 8, landmarks: bool = False) -> tuple[SyntheticWlasl, Path]:
+    """Write a synthetic WLASL release and its keypoint pickle under ``root``; return the reader and the pickle.
+    ``landmarks``: also each clip's landmarks under ``root/landmarks`` (the default of ``--landmarks``), for H&HT;
+    the release itself is the same with or without them."""
     per_class = per_class or {"train": 16, "val": 2, "test": 4}
     rng = np.random.default_rng(seed)
     people = [make_signer(rng) for _ in range(signers)]
-    instances, frames, keypoints = [], {}, {}
+    instances, frames, keypoints, marks = [], {}, {}, {}
     for split, count in per_class.items():
         for gloss in GLOSSES:
             for _ in range(count):
@@ -75,12 +114,17 @@ def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, fram
                 instances.append({"video_id": vid, "gloss": gloss.lower(), "split": split, "signer_id": who})
                 frames[vid] = clip
                 keypoints[vid] = wholebody_keypoints(track, people[who])
+                if landmarks:
+                    marks[vid] = holistic_landmarks(track, people[who], frame_size)
     root = Path(root)
     write_wlasl(root, [g.lower() for g in GLOSSES], instances, frames, subsets=(len(GLOSSES),))
     pickle_path = root / "keypoints_synthetic_wholebody.pkl"
     with atomic_open(pickle_path, binary=True) as handle:
         pickle.dump(keypoints, handle)
-    return SyntheticWlasl(root), pickle_path
+    release = SyntheticWlasl(root)
+    for sample in (s for split in per_class for s in release.samples(split) if s.id in marks):
+        write_landmarks(landmark_path(root / "landmarks", sample), marks[sample.id])
+    return release, pickle_path
 
 
 def as_nla_slr_package(release: SyntheticWlasl, keypoints: str | Path, out: str | Path,

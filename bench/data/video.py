@@ -86,17 +86,19 @@ def train_transform(frames: np.ndarray, spec: InputSpec, rng: random.Random, fli
     return to_tensor(frames, spec)
 
 
-def pad_batch(videos: Sequence[torch.Tensor], layout: Layout) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+def pad_batch(videos: Sequence[torch.Tensor], layout: Layout, longest: int | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """The official ``collate_fn`` for videos ``[T, 3, H, W]``: ``(padded [B, T', 3, H, W], lengths [B], order)``.
 
     ``order`` lists the input positions longest first (stable), which is the batch order. Each video becomes
     ``first frame x left_pad + frames + last frame repeated``; ``lengths`` are ``ceil(T / stride) * stride +
-    2 * left_pad``; all are padded to ``ceil(T_max / stride) * stride + 2 * left_pad``.
+    2 * left_pad``; all are padded to ``ceil(T_max / stride) * stride + 2 * left_pad`` (``longest``: a larger
+    ``T_max``, the global batch's longest clip when each process collates its share).
     """
     order = sorted(range(len(videos)), key=lambda i: len(videos[i]), reverse=True)
     ordered = [videos[i] for i in order]
     left_pad, stride = temporal_padding(layout)
-    longest = len(ordered[0])
+    longest = max(len(ordered[0]), longest or 0)
     total = int(math.ceil(longest / stride)) * stride + 2 * left_pad
     lengths = torch.tensor([int(math.ceil(len(v) / stride)) * stride + 2 * left_pad for v in ordered])
     padded = torch.stack([torch.cat([v[:1].expand(left_pad, *v.shape[1:]), v,

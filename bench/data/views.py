@@ -18,6 +18,15 @@ EVL's test window (``sampling="strided"`` on the card): a clip shorter than ``(n
 padded by repeating its last frame; the window starts at ``slide // 2`` (``slide`` = padded length minus that
 span) and takes every ``stride``-th frame. Its protocols are spatial: ``1view`` (the centre crop) and ``spatial3``
 (three crops along the long side), softmax averaged.
+
+VideoMAE's test sampler (``sampling="segments"``; SignNet, ``VideoClsDataset`` in test mode with dense sampling):
+the clip's frames ``0, r, 2r, ...`` (``r`` = the card's stride, SignNet's sampling rate), padded with the last one
+up to ``num_frames``; segment ``c`` of ``S`` starts at ``int(c * max((n - num_frames) / (S - 1), 0))`` of those
+``n`` frames (``0`` for one segment) and takes ``num_frames``. A clip of ``num_frames * r`` frames or fewer gives
+``S`` identical windows. Protocols: ``segment3`` (SignNet's "3-crop": 3 segments x 1 spatial crop) and
+``segment1`` (its "1-crop"). The spatial crop of a one-crop protocol is the card's ``crop_position``: SignNet's
+patched sampler starts the window at 0 (``first``: the left-most, or top-most, 224 window), the official protocol;
+the twins ``segment3_center`` / ``segment1_center`` take the centre window (the corrected protocol).
 """
 
 from __future__ import annotations
@@ -38,6 +47,9 @@ VIEW_PROTOCOLS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # the named spatial protocols of strided sampling: crops per view, in the official order (bench.data.spatial)
 CROP_PROTOCOLS: dict[str, tuple[str, ...]] = {"1view": ("center",), "spatial3": ("first", "center", "last")}
+# VideoMAE's segment sampling: temporal segments per protocol (one spatial crop, at the card's crop_position)
+SEGMENT_PROTOCOLS: dict[str, int] = {"segment3": 3, "segment1": 1}
+CENTERED = "_center"  # suffix of the corrected twin of a segment protocol whose official crop is not the centre
 RGB_SIZE = 224
 
 
@@ -127,6 +139,24 @@ def strided_train_window(vlen: int, num_frames: int, stride: int, rng: np.random
     return TemporalView("train", distinct, (0, num_frames - len(distinct)))
 
 
+def segment_windows(vlen: int, num_frames: int, rate: int, segments: int) -> list[TemporalView]:
+    """VideoMAE's test windows (``VideoClsDataset``, test mode, dense): every ``rate``-th frame of the clip, padded
+    with the last one to ``num_frames``; ``segments`` windows of ``num_frames`` spread evenly over them."""
+    if vlen < 1 or num_frames < 1 or rate < 1 or segments < 1:
+        raise ValueError(f"need vlen, num_frames, rate and segments >= 1, got {vlen}, {num_frames}, {rate}, "
+                         f"{segments}")
+    taken = list(range(0, vlen, rate))
+    taken += [taken[-1]] * (num_frames - len(taken))  # a no-op when the clip is long enough
+    step = max((len(taken) - num_frames) / (segments - 1), 0.0) if segments > 1 else 0.0
+    windows = []
+    for chunk in range(segments):
+        start = int(chunk * step)  # the official float arithmetic, truncated
+        chosen = taken[start:start + num_frames]
+        distinct = tuple(dict.fromkeys(chosen))  # repeats only at the end: the padding
+        windows.append(TemporalView(f"segment@{start}", distinct, (0, num_frames - len(distinct))))
+    return windows
+
+
 @dataclass(frozen=True)
 class ClipView:
     """One view of a sample: a temporal window and a spatial crop (``whole`` for whole-frame inputs)."""
@@ -141,8 +171,26 @@ class ClipView:
 
 
 def protocol_names(protocol) -> tuple[str, ...]:
-    """The view protocols a card's sampling knows."""
+    """The view protocols a card's sampling knows (segment sampling: the corrected twins too, where the card's
+    crop is not the centre)."""
+    if protocol.sampling == "segments":
+        twins = () if protocol.crop_position == "center" else tuple(n + CENTERED for n in SEGMENT_PROTOCOLS)
+        return (*SEGMENT_PROTOCOLS, *twins)
     return tuple(CROP_PROTOCOLS if protocol.sampling == "strided" else VIEW_PROTOCOLS)
+
+
+def corrected_twins(names, protocol) -> tuple[str, ...]:
+    """The corrected twin of each official segment protocol in ``names`` that is not already there, so a run
+    records both (``segment3`` -> ``segment3_center`` when the card's official crop is not the centre)."""
+    names = tuple(names)
+    if protocol.sampling != "segments" or protocol.crop_position == "center":
+        return ()
+    return tuple(n + CENTERED for n in names if n in SEGMENT_PROTOCOLS and n + CENTERED not in names)
+
+
+def official_protocol(name: str) -> str:
+    """The official protocol a corrected twin corrects (``segment3_center`` -> ``segment3``), else ``name``."""
+    return name.removesuffix(CENTERED) if name.removesuffix(CENTERED) in SEGMENT_PROTOCOLS else name
 
 
 def protocol_views(vlen: int, name: str, protocol, dataset: str = "") -> list[ClipView]:
@@ -153,8 +201,14 @@ def protocol_views(vlen: int, name: str, protocol, dataset: str = "") -> list[Cl
     if protocol.sampling == "strided":
         window = strided_window(vlen, protocol.frames, protocol.stride_for(dataset))
         return [ClipView(window, crop) for crop in CROP_PROTOCOLS[name]]
+    if protocol.sampling == "segments":
+        crop = "center" if name.endswith(CENTERED) else protocol.crop_position
+        windows = segment_windows(vlen, protocol.frames, protocol.stride_for(dataset),
+                                  SEGMENT_PROTOCOLS[official_protocol(name)])
+        return [ClipView(window, crop) for window in windows]
     if protocol.sampling != "window":
-        raise ValueError(f"unknown temporal sampling {protocol.sampling!r}; expected 'window' or 'strided'")
+        raise ValueError(f"unknown temporal sampling {protocol.sampling!r}; expected 'window', 'strided' or "
+                         f"'segments'")
     return [ClipView(window) for window in eval_views(vlen, name, protocol.frames)]
 
 

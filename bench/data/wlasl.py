@@ -186,6 +186,67 @@ class Wlasl2000(_Wlasl):
     num_classes = 2000
 
 
+class _WlaslSignnet(_Wlasl):
+    """A WLASL subset as SignNet's code labels it (``wlasl<N>_signnet``): the same release, read with its facts.
+
+    SignNet (``data_preprocessing/create_wlasl_config.py``) sorts the clips into one folder per gloss, turns spaces
+    into ``_`` and labels a clip by the index of its folder in the sorted train folder names
+    (``misc/label_map_wlasl2000.txt``); a subset's labels are alphabetical within the subset. Here: the class
+    names are the glosses with ``_`` for spaces, sorted. On WLASL this order equals NLA-SLR's (no gloss pair sorts
+    differently with ``_`` than with a space: checked against the label map for all 2000 classes), so labels agree
+    with ``wlasl<N>``; the spelling differs, and the frame count: SignNet's decord loader uses every decoded frame
+    (no ``len - 2`` drop, which is NLA-SLR's lintel quirk).
+    """
+
+    official_frame_drop = 0
+
+    def _read_classes(self) -> list[str]:
+        return sorted({signnet_folder(g) for g in super()._read_classes()})
+
+    def _read_package_classes(self) -> list[str]:
+        return sorted({signnet_folder(g) for g in super()._read_package_classes()})
+
+    def _labelled(self, split, records, source):
+        return super()._labelled(split, [(i, v, signnet_folder(g), f) for i, v, g, f in records], source)
+
+
+def signnet_folder(gloss: str) -> str:
+    """SignNet's class folder name of a WLASL gloss: spaces turned into ``_``."""
+    return gloss.replace(" ", "_")
+
+
+@DATASETS.register("wlasl100_signnet")
+class Wlasl100Signnet(_WlaslSignnet):
+    """WLASL-100 as SignNet labels it (alphabetical within the subset, spaces as ``_``)."""
+
+    name = "wlasl100_signnet"
+    num_classes = 100
+
+
+@DATASETS.register("wlasl300_signnet")
+class Wlasl300Signnet(_WlaslSignnet):
+    """WLASL-300 as SignNet labels it."""
+
+    name = "wlasl300_signnet"
+    num_classes = 300
+
+
+@DATASETS.register("wlasl1000_signnet")
+class Wlasl1000Signnet(_WlaslSignnet):
+    """WLASL-1000 as SignNet labels it."""
+
+    name = "wlasl1000_signnet"
+    num_classes = 1000
+
+
+@DATASETS.register("wlasl2000_signnet")
+class Wlasl2000Signnet(_WlaslSignnet):
+    """WLASL-2000 as SignNet labels it (``label_map_wlasl2000.txt``)."""
+
+    name = "wlasl2000_signnet"
+    num_classes = 2000
+
+
 def write_wlasl(root: str | os.PathLike, glosses: Sequence[str], instances: Sequence[Mapping[str, Any]],
                 frames_by_id: Mapping[str, np.ndarray] | None = None, subsets: Sequence[int] = SUBSETS,
                 fps: int = 25) -> Path:

@@ -18,7 +18,7 @@ import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import av
 import numpy as np
@@ -54,6 +54,28 @@ def video_size(path: str | os.PathLike | ZipMember) -> tuple[int, int]:
     with _open(path) as container:
         stream = container.streams.video[0]
         return int(stream.codec_context.width), int(stream.codec_context.height)
+
+
+def iter_video_frames(path: str | os.PathLike | ZipMember) -> tuple[float, tuple[int, int], Iterator[np.ndarray]]:
+    """(frame rate, (width, height), every decoded frame in order as uint8 RGB ``[H, W, 3]``), streamed: for whole
+    passes over long videos (landmarks) without holding the clip in memory. The container is read at first use."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate
+        fps, size = float(rate) if rate else 0.0, (int(stream.codec_context.width), int(stream.codec_context.height))
+
+    def frames() -> Iterator[np.ndarray]:
+        decoded = 0
+        with _open(path) as container:
+            try:
+                for frame in container.decode(container.streams.video[0]):
+                    decoded += 1
+                    yield frame.to_ndarray(format="rgb24")
+            except _OPEN_ERRORS as error:
+                raise VideoError(f"cannot decode {path} near frame {decoded}: {error}; re-download or "
+                                 f"re-extract it") from None
+
+    return fps, size, frames()
 
 
 def read_video_frames(path: str | os.PathLike | ZipMember, indices: Sequence[int] | np.ndarray,

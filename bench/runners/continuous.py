@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
 from bench.data.cslr import DatasetError
 from bench.data.resize import exact_resizer
@@ -29,7 +30,8 @@ from bench.io.atomic import atomic_open
 from bench.io.gloss_dict import read_gloss_dict
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
 from bench.progress import Progress
-from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
+from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
+from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard as shard_units
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 from bench.scoring import WerScore, find_sclite, score
 
@@ -77,6 +79,9 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     from zoo.cards import get_card
     from zoo.loader import load_model
 
+    distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
+    device = distributed.local_device(cfg.device)
+    progress = progress if distributed.is_main() else None
     card = get_card(cfg.model)
     if card.task != "continuous":
         raise ValueError(f"{cfg.model} is a {card.task} model; bench eval here runs continuous SLR")
@@ -89,7 +94,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     loaded = load_model(cfg.model, cfg.checkpoint, vocabulary=vocabulary, trust=cfg.trust_checkpoint)
     if id_to_gloss is None:  # neither gloss_dict.npy nor every split's annotations: the checkpoint's own list
         id_to_gloss, vocabulary_source = checkpoint_vocabulary(loaded, dataset, cfg.checkpoint)
-    model = loaded.model.to(cfg.device).eval()
+    model = loaded.model.to(device).eval()
 
     samples = dataset.samples(cfg.split)
     if cfg.limit:
@@ -101,17 +106,23 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
 
     protocol = _protocol(cfg, card, loaded)
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, protocol).with_suffix("")
-    done = resume_rows(run_dir, "hypotheses.jsonl", _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
+    done = resume_sharded(run_dir, "hypotheses.jsonl", _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
     clock = RunClock(run_dir, resumed=bool(done))
     resume_threads(run_dir, bool(done), cfg.threads)
-    if done and log:
+    if done and log and distributed.is_main():
         log(resume_message(sum(s.id in done for s in runnable), len(runnable), run_dir))
-    with open(run_dir / "hypotheses.jsonl", "a", encoding="utf-8") as rows:
+    before = set(done)
+    with open(part_path(run_dir, "hypotheses.jsonl"), "a", encoding="utf-8") as rows:
         failed = decode_samples(model, card, runnable, lambda s: dataset.read_frames(s, _frame_size(card)), id_to_gloss,
-                                protocol, cfg.device, cfg.amp, cfg.workers, done, rows, progress, cfg.dataset,
-                                stage=f"{cfg.model} on {cfg.dataset} {cfg.split}", after_batch=clock.save)
+                                protocol, device, cfg.amp, cfg.workers, done, rows, progress, cfg.dataset,
+                                stage=f"{cfg.model} on {cfg.dataset} {cfg.split}", after_batch=clock.save,
+                                shard=distributed.world_size() > 1)
+    done, failed = gather_rows(done, before, failed)  # every rank's rows; rank 0 scores and writes
+    if not distributed.is_main():
+        return distributed.broadcast_object(None)
 
     order = loader_order(samples, done)  # the official CTM lists samples as the loader yielded them
+    finish_log(run_dir, "hypotheses.jsonl", (done[i] for i in order))
     hypotheses = {i: done[i]["glosses"] for i in order}
     conv = {i: done[i]["conv_glosses"] for i in order}
     if cfg.reference is not None:
@@ -151,8 +162,11 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     path = write_record(record, cfg.results_dir)
     with atomic_open(run_dir / "scores.jsonl") as handle:  # not .json: the results folder holds only records
         for name, result in scores.items():
-            handle.write(json.dumps({"head_or_scorer": name, **result.to_dict()}, ensure_ascii=False) + "\n")
-    return ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes)
+            # the python row keeps the scored words (parallel to its sentences): per-gloss breakdowns re-align them
+            words = {"words": [[list(r), list(h)] for r, h in result.words]} if name == "python" else {}
+            handle.write(json.dumps({"head_or_scorer": name, **result.to_dict(), **words}, ensure_ascii=False) + "\n")
+    result = ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes)
+    return distributed.broadcast_object(result) if distributed.is_distributed() else result
 
 
 def dataset_vocabulary(dataset, gloss_dict: Path | None = None) -> tuple[dict[int, str] | None, str]:
@@ -194,16 +208,21 @@ def loader_order(samples, done: dict[str, dict]) -> list[str]:
 
 def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, device="cpu", amp=False, workers=2,
                    done=None, log=None, progress: Progress | None = None, dataset: str | None = None,
-                   stage: str = "decode", after_batch: Callable[[], None] | None = None) -> list[str]:
+                   stage: str = "decode", after_batch: Callable[[], None] | None = None, shard: bool = False
+                   ) -> list[str]:
     """Decode ``samples`` in official batches; rows go to ``done`` (and to ``log`` per batch). Returns unreadable ids.
 
     Batches are consecutive samples in the given order (the card's test batch size); a batch whose samples are
-    all in ``done`` already is skipped, so that a resumed run keeps the original batch composition.
+    all in ``done`` already is skipped, so that a resumed run keeps the original batch composition. ``shard``:
+    only this process's share of the batches left (whole batches, round-robin over the ranks).
     """
     done = {} if done is None else done
     size = protocol["batch_size"]
     batches = [samples[i:i + size] for i in range(0, len(samples), size)]
     todo = [b for b in batches if not all(s.id in done for s in b)]
+    if shard:
+        todo = shard_units(todo)
+        samples = [s for b in todo for s in b]  # progress counts this process's share
     failed: list[str] = []
 
     def read(batch):
@@ -260,7 +279,7 @@ def _run_batch(model, items, card, id_to_gloss, protocol, device, amp) -> list[d
                                        beam_width=protocol["beam_width"])
     return [{"id": samples[original].id, "glosses": decoded[protocol["head"]][position],
              "conv_glosses": decoded["conv_logits"][position], "frames": int(items[original][1].shape[0]),
-             "batch": [samples[i].id for i in order]}
+             "batch": [samples[i].id for i in order], "signer": samples[original].signer}  # signer: breakdowns
             for position, original in enumerate(order)]
 
 
@@ -302,7 +321,8 @@ def _record(cfg, card, loaded, protocol, scores, reported, samples, evaluated, n
         metrics=metrics, decimals=decimals,
         samples={"nominal": len(samples), "evaluated": evaluated, "missing": len(samples) - evaluated,
                  "missing_ids": missing_ids},
-        provenance=collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device, seconds),
+        provenance={**collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device, seconds),
+                    **distributed.provenance()},  # how many processes computed it
         notes=notes,
         extra={"not_evaluated": not_evaluated, "checkpoint": loaded.checkpoint.source if loaded.checkpoint else None,
                "variant": {k: list(v) if isinstance(v, tuple) else v for k, v in loaded.variant.items()},

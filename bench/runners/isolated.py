@@ -9,6 +9,13 @@ recompute any top-k and confusion analysis without the model. Samples without a 
 listed: results read "2878 of 2879 evaluated". Each record also says which data layout was read (the release or
 NLA-SLR's package; clips whose ``seq_len`` differs from their stored frames) and how many labels were tied at the
 top-k decision (``ties``: the harness counts ties against the label; NLA-SLR's ``torch.argsort`` may not).
+
+Quirks recorded beside their corrections: a card whose one-crop protocol takes an off-centre window (SignNet's
+``segment3`` / ``segment1``, the left-most one) is also run with the centred window (``segment3_center``...), each
+record saying its crop and, for the twin, which official protocol it corrects. ``per_class_top{k}`` follows the
+card's per-class rule (``protocol.per_class``); the other rule's figure is kept beside it under its own name and
+``extra.per_class_rules`` names the rule of each figure. A release's own metrics (ASL-Citizen: top-10/20, DCG, MRR,
+per signer) come from the stored ranks (the full rank of the label, one int per sample, so DCG/MRR are exact).
 """
 
 from __future__ import annotations
@@ -21,13 +28,17 @@ from typing import Callable
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
+from bench.hht.frames import frames_for_card
 from bench.data.keypoints import heatmap_input
 from bench.data.spatial import rgb_view_input
-from bench.data.views import TemporalView, protocol_names, protocol_views
+from bench.data.views import TemporalView, corrected_twins, official_protocol, protocol_names, protocol_views
+from bench.io.atomic import atomic_open
 from bench.metrics import TopKCounts
 from bench.progress import Progress
-from bench.runners.resume import RunClock, fingerprint, resume_message, resume_rows, resume_threads
+from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
+from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard
 from bench.records import ResultRecord, collect_provenance, record_path, write_record
 
 TOP = 10  # classes kept per sample and output, for confusion analyses
@@ -55,6 +66,7 @@ class IsolatedEval:
     threads: int | None = None  # torch threads (None: bench.threads' policy)
     backbone: str | None = None  # cards whose frozen backbone is not in checkpoints (SignVLM/EVL): its CLIP file
     fp16_backbone: bool = False  # SignVLM/EVL's official freeze_fp16 backbone (fp32 by default, recorded)
+    landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
 
 
 @dataclass
@@ -74,10 +86,14 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     from zoo.cards import get_card
     from zoo.loader import load_model
 
+    distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
+    device = distributed.local_device(cfg.device)
+    progress = progress if distributed.is_main() else None
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
+    dataset = frames_for_card(get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos), card,
+                              cfg.landmarks)  # H&HT cards read mosaic frames
     classes = dataset.classes()
     if cfg.checkpoint is None and not cfg.random_weights:
         raise ValueError("no --checkpoint given: bench does not evaluate unloaded weights (pass --random-weights to "
@@ -86,7 +102,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     head = card.protocol.head_size(cfg.dataset, len(classes))
     loaded = load_model(cfg.model, cfg.checkpoint, num_classes=head, trust=cfg.trust_checkpoint,
                         backbone=cfg.backbone, **precision)
-    model = loaded.model.to(cfg.device).eval()
+    model = loaded.model.to(device).eval()
     streams = tuple(getattr(model, "inputs", ("rgb",)))
     table = _keypoints(cfg, streams)
 
@@ -95,6 +111,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     present = set(integrity.present_ids)
     runnable = [s for s in samples if s.id in present]
     protocols = tuple(cfg.views or card.protocol.views)
+    protocols += corrected_twins(protocols, card.protocol)  # an official crop quirk is recorded with its correction
     for name in protocols:
         if name not in protocol_names(card.protocol):
             raise ValueError(f"unknown view protocol {name!r} for {cfg.model}: expected one of "
@@ -103,40 +120,50 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
     tag += "-fp16backbone" if cfg.fp16_backbone else ""
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
-    done = resume_rows(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
+    done = resume_sharded(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
     todo = [s for s in runnable if s.id not in done]
     clock = RunClock(run_dir, resumed=bool(done))
     resume_threads(run_dir, bool(done), cfg.threads)
-    if done and log:
+    if done and log and distributed.is_main():
         log(resume_message(len(runnable) - len(todo), len(runnable), run_dir))
+    before, todo = set(done), shard(todo)  # each sample on one rank only
     failed: list[str] = []
 
     def prepare(sample):
         try:
-            return sample, window_inputs(sample, dataset, protocols, streams, table, card, cfg.device)
+            return sample, window_inputs(sample, dataset, protocols, streams, table, card, device)
         except Exception as err:  # a video that does not decode: counted as unreadable
             return sample, err
 
-    count = len(runnable) - len(todo)
+    alone = distributed.world_size() == 1
+    count, total = (len(runnable) - len(todo), len(runnable)) if alone else (0, len(todo))  # a rank: its share
     stage = f"{cfg.model} on {cfg.dataset} {cfg.split}"
-    with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(run_dir / "scores.jsonl", "a",
+    with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(part_path(run_dir, "scores.jsonl"), "a",
                                                                  encoding="utf-8") as rows:
         for sample, clips in pool.map(prepare, todo):
             if isinstance(clips, Exception):
                 failed.append(sample.id)
             else:
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
-                                   cfg.device, cfg.amp)
+                                   device, cfg.amp)
+                row.update(sample_facts(sample, dataset))
                 done[sample.id] = row
                 rows.write(json.dumps(row) + "\n")
                 rows.flush()
             clock.save()
             count += 1
             if progress:
-                progress(stage, count, len(runnable))
+                progress(stage, count, total)
+    done, failed = gather_rows(done, before, failed)  # every rank's rows; rank 0 computes and writes
+    if not distributed.is_main():
+        return distributed.broadcast_object(None)
+    finish_log(run_dir, "scores.jsonl", (done[s.id] for s in samples if s.id in done))
 
     evaluated = [done[s.id] for s in samples if s.id in done]
-    metrics = _metrics(evaluated, len(classes), card.protocol.ks)
+    ks = tuple(dict.fromkeys((*card.protocol.ks, *dataset.metric_ks)))  # the release's own top-k too
+    metrics = _metrics(evaluated, len(classes), ks, card.protocol.per_class, dataset.rank_metrics)
+    signers = {s.id: s.signer for s in samples if s.signer is not None}
+    per_signer = _per_signer(evaluated, signers, len(classes), ks, dataset.rank_metrics) if dataset.per_signer else {}
     not_evaluated = {"missing": [i for i in integrity.missing_ids if i in {s.id for s in samples}],
                      "unreadable": sorted(({*integrity.unreadable_ids} | set(failed)) & {s.id for s in samples})}
     notes = ["RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network"] if cfg.random_weights else []
@@ -147,9 +174,21 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
         notes.append(f"limited to the first {cfg.limit} samples of the split")
     if integrity.frame_count_mismatches:
         notes.append(integrity.mismatch_line())
+    drop = dataset.official_frame_drop if card.protocol.frame_drop is None else card.protocol.frame_drop
     records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
-                             clock.total(), run_dir, integrity)
-    return IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
+                             clock.total(), run_dir, integrity, per_signer, drop)
+    with atomic_open(run_dir / "classes.txt") as handle:  # class index -> gloss, for the report's breakdowns
+        handle.write("".join(f"{gloss}\n" for gloss in classes))
+    result = IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
+    return distributed.broadcast_object(result) if distributed.is_distributed() else result
+
+
+def sample_facts(sample, dataset) -> dict:
+    """What the report's breakdowns group by: the clip's frame count under the official rule and its signer."""
+    facts = {"frames": int(dataset.frame_count(sample))}
+    if sample.signer is not None:
+        facts["signer"] = str(sample.signer)
+    return facts
 
 
 def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
@@ -171,13 +210,14 @@ def window_inputs(sample, dataset, protocols, streams, table, card, device, read
     cache)."""
     views, keys_of = {}, {}
     for protocol in protocols:
-        chosen = protocol_views(dataset.frame_count(sample), protocol, card.protocol, dataset.name)
+        chosen = protocol_views(dataset.frame_count(sample, card.protocol.frame_drop), protocol, card.protocol,
+                                dataset.name)
         keys_of[protocol] = [v.key for v in chosen]
         for view in chosen:
             views.setdefault(view.key, view)
     whole_clip = card.input.spatial == "short_side"  # EVL resizes every frame of the clip, then samples the view
     if whole_clip:
-        vlen = dataset.frame_count(sample)
+        vlen = dataset.frame_count(sample, card.protocol.frame_drop)
         views = {k: replace(v, window=TemporalView("all", tuple(range(vlen))), select=tuple(int(i) for i in v.window.frame_indices()))
                  for k, v in views.items()}
     windows = list({(v.window.name, v.window.pad, v.window.indices): v.window for v in views.values()}.values())
@@ -248,16 +288,37 @@ def score_sample(model, sample, clips, protocols, outputs, batch_size: int, devi
     return row
 
 
-def _metrics(rows: list[dict], num_classes: int, ks) -> dict[str, dict[str, float]]:
+def _metrics(rows: list[dict], num_classes: int, ks, per_class: str = "present_classes",
+             rank_metrics: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
+    """Per ``views/output``: top-k per instance and per class (``per_class_top{k}`` by the card's rule, both rules
+    by name beside it), the ranking metrics a dataset asks for, and the tie counts."""
     out = {}
     for key in (rows[0]["ranks"] if rows else {}):
         tied = [r.get("ties", {}).get(key, 0) for r in rows]  # rows written before ties were kept: none known
         counts = TopKCounts.from_ranks([r["ranks"][key] for r in rows], [r["label"] for r in rows], num_classes, ks,
                                        tied=np.asarray(tied, dtype=np.int64))
-        result = counts.compute()
-        out[key] = {k: float(v) for k, v in result.items() if k.startswith("per_")}
+        result = counts.compute(per_class)
+        out[key] = {k: float(v) for k, v in result.items() if k.startswith("per_") or k in rank_metrics}
         out[key]["classes_counted"] = result.get("classes_counted", 0)
         out[key].update({k: v for k, v in result.items() if k == "ties" or k.startswith("tie_dependent")})
+    return out
+
+
+def _per_signer(rows: list[dict], signers: dict[str, str], num_classes: int, ks,
+                rank_metrics: tuple[str, ...]) -> dict[str, dict[str, dict[str, float]]]:
+    """``{views/output: {signer: {samples, per_instance_top{k}, ranking metrics}}}`` (ASL-Citizen reports per
+    signer); samples without a signer are left out."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for key in (rows[0]["ranks"] if rows else {}):
+        by_signer: dict[str, list[dict]] = {}
+        for row in rows:
+            if row["id"] in signers:
+                by_signer.setdefault(signers[row["id"]], []).append(row)
+        for signer, part in sorted(by_signer.items()):
+            result = TopKCounts.from_ranks([r["ranks"][key] for r in part], [r["label"] for r in part],
+                                           num_classes, ks).compute()
+            out.setdefault(key, {})[signer] = {"samples": len(part), **{
+                k: float(v) for k, v in result.items() if k.startswith("per_instance") or k in rank_metrics}}
     return out
 
 
@@ -269,13 +330,14 @@ def _fingerprint(cfg, loaded, protocols, samples) -> str:
 
 
 def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated, notes, seconds,
-                   run_dir, integrity) -> list[Path]:
+                   run_dir, integrity, per_signer=None, frame_drop: int = 0) -> list[Path]:
     """One record per (view protocol, output): each is one leaderboard row."""
     paths = []
     missing_ids = sorted({i for ids in not_evaluated.values() for i in ids})
     reported = (card.protocol.reported_view, card.protocol.reported_output)
     for key, values in metrics.items():
         protocol, output = key.split("/")
+        rules = per_class_rules(values, card.protocol.per_class)
         record = ResultRecord(
             kind="run", model=cfg.model, dataset=cfg.dataset, split=cfg.split, task="isolated",
             protocol={"tag": f"{protocol}-{output}" + ("-random" if cfg.random_weights else "")
@@ -284,14 +346,18 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
                       "frames": card.protocol.frames, "precision": "amp" if cfg.amp else "fp32",
                       "backbone_precision": "fp16" if cfg.fp16_backbone else "fp32",
                       "sampling": card.protocol.sampling, "stride": card.protocol.stride_for(cfg.dataset),
-                      "paper_reports": protocol == reported[0] and reported[1] in (None, output)},
-            metrics={k: v for k, v in values.items() if k.startswith("per_")},
-            decimals={k: 2 for k in values if k.startswith("per_")},
+                      "paper_reports": protocol == reported[0] and reported[1] in (None, output),
+                      "per_class": card.protocol.per_class, "frame_drop": frame_drop,
+                      **_crop_fields(protocol, card.protocol)},
+            metrics={k: v for k, v in values.items() if k.startswith("per_") or k in RANK_DECIMALS},
+            decimals={k: RANK_DECIMALS.get(k, 2) for k in values if k.startswith("per_") or k in RANK_DECIMALS},
             samples={"nominal": len(samples), "evaluated": evaluated, "missing": len(samples) - evaluated,
                      "missing_ids": missing_ids},
-            provenance=collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device, seconds),
+            provenance={**collect_provenance(loaded.checkpoint.sha256 if loaded.checkpoint else None, cfg.device,
+                                             seconds), **distributed.provenance()},  # how many processes
             notes=notes + ([] if reported[1] else ["the paper does not say which output its table reports"]),
             extra={"not_evaluated": not_evaluated, "classes_counted": values.get("classes_counted"),
+                   "per_class_rules": rules, **({"per_signer": per_signer[key]} if per_signer.get(key) else {}),
                    "scores": str(run_dir / "scores.jsonl"),
                    "checkpoint": loaded.checkpoint.source if loaded.checkpoint else None,
                    "backbone": getattr(loaded.model, "backbone_source", None),
@@ -301,3 +367,25 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
         )
         paths.append(write_record(record, cfg.results_dir))
     return paths
+
+
+RANK_DECIMALS = {"dcg": 4, "mrr": 4}  # ranking metrics are fractions in [0, 1]
+
+
+def per_class_rules(values: dict, rule: str) -> dict[str, str]:
+    """The rule behind each per-class figure of a record: ``per_class_top{k}`` the card's, the others by name."""
+    named = {"per_class_present_": "present_classes", "per_class_all_": "all_classes", "per_class_top": rule}
+    return {k: next(r for prefix, r in named.items() if k.startswith(prefix)) for k in values
+            if k.startswith("per_class")}
+
+
+def _crop_fields(protocol: str, spec) -> dict:
+    """Segment sampling: which spatial window a protocol took, and for a corrected twin the official protocol it
+    corrects (SignNet's one-crop window is the left-most; its twin takes the centre)."""
+    if spec.sampling != "segments":
+        return {}
+    official = official_protocol(protocol)
+    if official == protocol:
+        return {"crop": spec.crop_position, "official": True}
+    return {"crop": "center", "official": False, "corrects": official,
+            "correction": f"the centre window instead of the official {spec.crop_position!r} one"}

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+from bench.distributed import is_main
 from bench.io.atomic import atomic_open
 
 
@@ -27,15 +28,21 @@ def resume_rows(run_dir: Path, log_name: str, run_fingerprint: str, restart: boo
         with atomic_open(state) as handle:
             handle.write(run_fingerprint + "\n")
         return {}
+    done = read_rows(log)
+    with atomic_open(log) as handle:  # drop a cut line before appending to the log again
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values())
+    return done
+
+
+def read_rows(log: Path) -> dict[str, dict]:
+    """``{id: row}`` of a JSON-lines log, up to a line cut by an interruption (it and anything after are redone)."""
     done = {}
     for line in log.read_text(encoding="utf-8").splitlines():
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
-            break  # a line cut by the interruption: it and anything after it are redone
+            break
         done[row["id"]] = row
-    with atomic_open(log) as handle:  # drop a cut line before appending to the log again
-        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values())
     return done
 
 
@@ -52,6 +59,8 @@ class RunClock:
         return self.before + time.perf_counter() - self.began
 
     def save(self) -> None:
+        if not is_main():  # rank 0 keeps the clock of a multi-process run
+            return
         with atomic_open(self.path) as handle:
             handle.write(f"{self.total():.3f}\n")
 
@@ -68,6 +77,7 @@ def resume_threads(run_dir: Path, resumed: bool, requested: int | None) -> dict:
     path = run_dir / "threads.txt"
     before = int(path.read_text()) if resumed and path.exists() else None
     chosen = apply_threads(requested, resumed_with=before)
-    with atomic_open(path) as handle:
-        handle.write(f"{chosen['threads']}\n")
+    if is_main():  # one writer per run folder
+        with atomic_open(path) as handle:
+            handle.write(f"{chosen['threads']}\n")
     return chosen

@@ -21,7 +21,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
+from bench.hht.frames import frames_for_card
 from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
 from bench.threads import apply_threads
@@ -55,6 +57,7 @@ class IsolatedTrainConfig:
     shots: int | None = None  # step recipes: few-shot training, this many seeded clips per class
     init_matching: str | None = None  # step recipes: start from another task's checkpoint, every fitting tensor
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
+    landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
     amp: bool | None = None  # fine-tuning recipes: autocast + loss scaler (None: on for CUDA); the CPU stays fp32
 
 
@@ -76,17 +79,23 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     from zoo.checkpoints import export_official, read_checkpoint, save_checkpoint, vocabulary_sha256
     from zoo.loader import load_model
 
+    from bench.runners.sharding import announce_batch, rank_slice
+
+    distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
+    device = distributed.local_device(cfg.device)
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner trains isolated SLR")
     recipe = card.training.for_dataset(cfg.dataset)
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
+    announce_batch(batch_size, log)  # the recipe's batch is the global one (NLA-SLR: 4 per process x 8)
     seed = recipe.seed if cfg.seed is None else cfg.seed
     progress = progress or no_progress
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
+    dataset = frames_for_card(get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos), card,
+                              cfg.landmarks)  # H&HT cards read mosaic frames
     classes = dataset.classes()
     torch.manual_seed(seed)
-    model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(cfg.device)
+    model = load_model(cfg.model, cfg.init, num_classes=len(classes), **cfg.variant).model.to(device)
     if cfg.backbone_weights:
         if card.init_backbone is None:
             raise ValueError(f"{card.name} has no backbone initialisation; drop --backbone-weights")
@@ -106,6 +115,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     metadata = {"card": card.name, "num_classes": len(classes), "vocabulary_sha256": vocabulary_sha256(classes),
                 "dataset": cfg.dataset, "variant": cfg.variant}
     history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
+    model = distributed.wrap_for_training(model, device, recipe.sync_batchnorm,  # DDP under torchrun
+                                          recipe.ddp_find_unused_parameters)
+    net = distributed.unwrap(model)  # official key names in checkpoints; losses and validation read its heads
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
     log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
 
@@ -115,7 +127,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             "reads a dev.pkl it does not publish); pass eval_split to choose")
     train, val = training_samples(dataset, cfg.train_split, log), _present(dataset, split, log)
     clips = ClipReader(dataset, cfg.cache_frames)
-    batches = BatchMaker(dataset, card, recipe, clips, table, cfg.device)
+    batches = BatchMaker(dataset, card, recipe, clips, table, device)
     output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
     for epoch in range(start_epoch, epochs):
         began = time.perf_counter()
@@ -123,21 +135,22 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             warnings.simplefilter("ignore", UserWarning)
             scheduler.step()  # the official loop steps the cosine schedule at the start of every epoch
         rng, nprng = random.Random(seed * 1000 + epoch), np.random.default_rng(seed * 1000 + epoch)
-        torch.manual_seed(seed * 1000 + epoch)  # the same epoch after a resume
+        torch.manual_seed(distributed.seed_for_rank(seed * 1000 + epoch))  # the same epoch after a resume
         order = train[:]
-        rng.shuffle(order)
+        rng.shuffle(order)  # the same order on every rank
+        rng, nprng = distributed.rank_generators(rng, nprng, seed * 1000 + epoch)  # each rank's augmentations
         model.train()
         losses = []
         steps = len(order) // batch_size  # the last partial batch is dropped
         for step, i in enumerate(range(0, steps * batch_size, batch_size)):
             progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
-            batch = order[i:i + batch_size]
+            batch = rank_slice(order[i:i + batch_size])  # this rank's share of the global batch
             inputs = batches.make(batch, rng, nprng)
-            labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=cfg.device)
+            labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=device)
             names = list(inputs)
             mixed, mixup = mixup_streams([inputs[n] for n in names], labels, recipe.mixup_p, recipe.mixup_alpha, nprng)
             result = model(**dict(zip(names, mixed)), return_features=True)
-            loss, _ = nla_slr_loss(model, result, labels, mixup, epoch, smoothing=recipe.label_smoothing,
+            loss, _ = nla_slr_loss(net, result, labels, mixup, epoch, smoothing=recipe.label_smoothing,
                                    eps=recipe.smoothing_eps, tau=recipe.smoothing_tau, similarity=similarity,
                                    word_vectors=vectors, inter_modality=recipe.inter_modality_weight,
                                    topk=recipe.inter_modality_topk)
@@ -145,17 +158,21 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             loss.backward()
             optimizer.step()
             if recipe.ema_beta is not None:
-                update_gloss_ema_(model, ema_beta(epoch, epochs, recipe.ema_beta))
+                update_gloss_ema_(net, ema_beta(epoch, epochs, recipe.ema_beta))
             losses.append(float(loss.detach()))
         progress(f"epoch {epoch + 1}/{epochs}: train", steps, steps)
-        top1 = validate(model, dataset, val, card, clips, table, output, cfg.device, cfg.eval_batch_size,
+        top1 = validate(net, dataset, val, card, clips, table, output, device, cfg.eval_batch_size,
                         lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total))
-        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
+        entry = {"epoch": epoch + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                  f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
                  "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
+        entry.update({"processes": distributed.world_size(), "global_batch": batch_size} if distributed.is_distributed()
+                     else {})
         history.append(entry)
         best = max(h[f"{split}_top1"] for h in history)
-        state = model.state_dict()
+        if not distributed.is_main():  # rank 0 writes checkpoints and history
+            continue
+        state = net.state_dict()
         save_checkpoint(out / "last.safetensors", state, {**metadata, "epoch": epoch + 1, "top1": top1})
         if top1 >= best:
             save_checkpoint(out / "best.safetensors", state, {**metadata, "epoch": epoch + 1, "top1": top1})
@@ -173,8 +190,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
 class ClipReader:
     """Frames of temporal views, optionally from whole clips decoded once and kept in memory."""
 
-    def __init__(self, dataset, cache: bool):
-        self.dataset, self.cache, self.clips = dataset, cache, {}
+    def __init__(self, dataset, cache: bool, frame_drop: int | None = None):
+        # frame_drop: the card's (SignNet's decord keeps every frame); None: the dataset's official drop
+        self.dataset, self.cache, self.clips, self.frame_drop = dataset, cache, {}, frame_drop
 
     def __call__(self, sample, views) -> list[np.ndarray]:
         from bench.data.views import pad_edges
@@ -182,7 +200,8 @@ class ClipReader:
         if not self.cache:
             return self.dataset.read_views(sample, views)
         if sample.id not in self.clips:
-            self.clips[sample.id] = self.dataset.read_frames(sample, np.arange(self.dataset.frame_count(sample)))
+            count = self.dataset.frame_count(sample, self.frame_drop)
+            self.clips[sample.id] = self.dataset.read_frames(sample, np.arange(count))
         frames = self.clips[sample.id]
         return [pad_edges(frames[list(v.indices)], v.pad) for v in views]
 
@@ -255,9 +274,12 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
 
     from bench.runners.isolated import window_inputs, score_sample
 
+    from bench.runners.sharding import shard
+
     model.eval()
     streams = tuple(model.inputs)
-    hits = 0
+    hits, total = 0, len(samples)
+    samples = shard(samples)  # under torchrun each rank scores its share
     with torch.no_grad():
         for count, sample in enumerate(samples, 1):
             inputs = window_inputs(sample, dataset, (protocol,), streams, table, card, device, read_views=clips)
@@ -265,7 +287,7 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
             hits += row["ranks"][f"{protocol}/{output}"] == 0
             if progress:
                 progress(count, len(samples))
-    return 100.0 * hits / max(1, len(samples))
+    return 100.0 * sum(distributed.gather_objects(int(hits))) / max(1, total)
 
 
 def training_samples(dataset, splits: str, log: Log) -> list:

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
+from bench.hht.frames import frames_for_card
 from bench.data.augment import resized_crop, resized_crop_box
 from bench.data.mixup import mix_batch
 from bench.data.rand_augment import parse_rand_augment, rand_augment_clip
@@ -39,6 +41,7 @@ from bench.progress import Progress, no_progress
 from bench.runners.finetune_optim import finetune_optimizer
 from bench.runners.islr_losses import soft_cross_entropy
 from bench.runners.train_isolated import ClipReader, IsolatedTrainResult, _present, training_samples, validate
+from bench.runners.sharding import announce_batch, rank_slice
 from bench.runners.training import resume_run
 from bench.threads import apply_threads
 from zoo.finetune_recipe import FinetuneRecipe
@@ -52,13 +55,17 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     from zoo.checkpoints import export_official, read_checkpoint, save_checkpoint, vocabulary_sha256
     from zoo.loader import load_model
 
+    distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
+    device = distributed.local_device(cfg.device)
     card = get_card(cfg.model)
     recipe = card.training.for_dataset(cfg.dataset)
     finetune = isinstance(recipe, FinetuneRecipe)
     batch_size, lr, seed = cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr, \
         recipe.seed if cfg.seed is None else cfg.seed
+    announce_batch(batch_size, log)  # global, as EVL's main.py: batch_size // world_size per process
     progress = progress or no_progress
-    dataset = get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos)
+    dataset = frames_for_card(get_dataset(cfg.dataset, "isolated")(cfg.data_root, videos=cfg.videos), card,
+                              cfg.landmarks)  # H&HT cards read mosaic frames
     classes = dataset.classes()
     torch.manual_seed(seed)
     head = card.protocol.head_size(cfg.dataset, len(classes))  # SignVLM on AUTSL: 256 logits for 226 classes
@@ -74,12 +81,12 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         amp = bool(cfg.amp) if cfg.amp is not None else cfg.device.startswith("cuda")
         if amp and not cfg.device.startswith("cuda"):
             raise ValueError("--amp is for CUDA devices; the CPU trains in fp32")
-        model = _finetune_model(cfg, card, recipe, head, log).to(cfg.device)
+        model = _finetune_model(cfg, card, recipe, head, log).to(device)
     else:
         steps = cfg.steps or recipe.steps
         amp = recipe.gpu_fp16 and cfg.device.startswith("cuda")  # the official fp16 run; CPU trains in fp32
         variant = {**cfg.variant, **({"freeze_fp16": True} if amp else {})}
-        model = load_model(cfg.model, cfg.init, num_classes=head, **variant).model.to(cfg.device)
+        model = load_model(cfg.model, cfg.init, num_classes=head, **variant).model.to(device)
     if cfg.init_matching:  # another task's weights (EVL's Kinetics-400 decoder): what fits, the rest named
         from zoo.loader import load_matching
 
@@ -106,6 +113,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
                 "dataset": cfg.dataset, "variant": cfg.variant, "steps": steps}
     scaler = torch.amp.GradScaler(enabled=amp)
     history, done = resume_run(out, model, optimizer, scheduler, read_checkpoint, log, unit="step", scaler=scaler)
+    model = distributed.wrap_for_training(model, device, recipe.sync_batchnorm)  # DDP under torchrun
+    net = distributed.unwrap(model)  # official key names in checkpoints; validation in each process
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
     log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
     if not finetune:
@@ -114,31 +123,33 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     if cfg.shots:
         train = train if finetune else few_shot(train, cfg.shots, seed)
         log(f"few-shot: {cfg.shots} clips per class, {len(train)} in all (seed {seed})")
-    clips = ClipReader(dataset, cfg.cache_frames)
+    clips = ClipReader(dataset, cfg.cache_frames, card.protocol.frame_drop)
     every = min(cfg.save_every or (per_epoch if finetune else recipe.save_every), steps)
     began, losses = time.perf_counter(), []
     model.train()
     for step in range(done, steps):
         progress("train", step, steps)
-        batch = (epoch_batch_at if finetune else batch_at)(train, step, batch_size, seed)
+        pick = epoch_batch_at if finetune else batch_at
+        batch = rank_slice(pick(train, step, batch_size, seed))  # this rank's share of the global batch
         rng, nprng = random.Random(seed * 1_000_003 + step), np.random.default_rng([seed, step])
-        torch.manual_seed(seed * 1_000_003 + step)  # dropout: the same after a resume
-        labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=cfg.device)
+        rng, nprng = distributed.rank_generators(rng, nprng, seed * 1_000_003 + step)  # each rank's augmentations
+        torch.manual_seed(distributed.seed_for_rank(seed * 1_000_003 + step))  # dropout: the same after a resume
+        labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=device)
         optimizer.zero_grad()
-        if finetune:
+        if finetune:  # each process mixes its own share of the batch, as timm's Mixup in every official process
             video = torch.stack([_finetune_clip(dataset, card, recipe, clips, s, rng, nprng) for s in batch])
-            video, targets, _ = mix_batch(video.to(cfg.device), labels, head, nprng, recipe.mixup_alpha,
+            video, targets, _ = mix_batch(video.to(device), labels, head, nprng, recipe.mixup_alpha,
                                           recipe.cutmix_alpha, recipe.mixup_prob, recipe.switch_prob,
                                           recipe.label_smoothing)
-            with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
+            with torch.autocast(device_type=torch.device(device).type, enabled=amp):
                 loss = soft_cross_entropy(model(rgb=video)["logits"], targets)
             scaler.scale(loss).backward()
             losses.append(float(loss.detach()))
         else:
-            video = torch.stack([_train_clip(dataset, card, clips, s, rng, nprng) for s in batch]).to(cfg.device)
+            video = torch.stack([_train_clip(dataset, card, clips, s, rng, nprng) for s in batch]).to(device)
             chunk = -(-len(batch) // recipe.batch_split)
             for i in range(0, len(batch), chunk):  # official batch_split: gradients of the chunks add up
-                with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
+                with torch.autocast(device_type=torch.device(device).type, enabled=amp):
                     logits = model(rgb=video[i:i + chunk])["logits"]
                     loss = torch.nn.functional.cross_entropy(logits, labels[i:i + chunk])
                 scaler.scale(loss * (len(labels[i:i + chunk]) / len(batch))).backward()
@@ -148,18 +159,22 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         scheduler.step()
         if (step + 1) % every == 0 or step + 1 == steps:
             model.eval()
-            top1 = validate(model, dataset, val, card, clips, None, card.protocol.outputs[0], cfg.device, 8,
+            top1 = validate(net, dataset, val, card, clips, None, card.protocol.outputs[0], device, 8,
                             lambda d, t: progress(split, d, t),
                             card.protocol.views[0] if finetune else "1view")  # VideoMAE: its one-clip test
             model.train()
-            entry = {"step": step + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
+            entry = {"step": step + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                      f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
-                     "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"],
-                     **({"epoch": round((step + 1) / per_epoch, 3)} if finetune else {})}
+                     "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
+            entry.update({"processes": distributed.world_size(), "global_batch": batch_size}
+                         if distributed.is_distributed() else {})
+            entry.update({"epoch": round((step + 1) / per_epoch, 3)} if finetune else {})
             history.append(entry)
             losses, began = [], time.perf_counter()
             best = max(h[f"{split}_top1"] for h in history)
-            state = {k: v for k, v in model.state_dict().items()}
+            if not distributed.is_main():  # rank 0 writes checkpoints and history
+                continue
+            state = {k: v for k, v in net.state_dict().items()}
             save_checkpoint(out / "last.safetensors", state, {**metadata, "step": step + 1, "top1": top1})
             # every saved step kept, as the official run folder: bench average takes them
             save_checkpoint(out / f"checkpoint-{step + 1:06d}.safetensors", state, {**metadata, "step": step + 1})
@@ -231,7 +246,7 @@ def _finetune_clip(dataset, card, recipe, clips: ClipReader, sample, rng: random
     """One fine-tuning clip ``[3, T, S, S]``: VideoMAE's training window and augmentations."""
     import torch
 
-    window = videomae_train_window(dataset.frame_count(sample), card.protocol.frames,
+    window = videomae_train_window(dataset.frame_count(sample, card.protocol.frame_drop), card.protocol.frames,
                                    card.protocol.stride_for(dataset.name), nprng)
     (frames,) = clips(sample, [window])
     mean, std = card.input.mean_std(dataset.name)

@@ -17,12 +17,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from bench import distributed
 from bench.data import get_dataset
 from bench.data.video import pad_batch, train_transform
 from bench.io.atomic import atomic_open
 from bench.progress import Progress, no_progress
 from bench.runners.continuous import decode_samples
 from bench.runners.cslr_losses import cslr_loss
+from bench.runners.sharding import announce_batch, gather_rows, rank_slice
 from bench.scoring import score
 from bench.threads import apply_threads
 
@@ -66,9 +68,12 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
     from zoo.checkpoints import read_checkpoint, save_checkpoint, vocabulary_sha256
     from zoo.loader import load_model
 
+    distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
+    device = distributed.local_device(cfg.device)
     card = get_card(cfg.model)
     recipe = card.training.for_dataset(cfg.dataset)
     epochs, batch_size, lr = cfg.epochs or recipe.epochs, cfg.batch_size or recipe.batch_size, cfg.lr or recipe.lr
+    announce_batch(batch_size, log)  # the recipe's batch is the global one; refused if it does not split
     amp = cfg.amp if cfg.amp is not None else cfg.device.startswith("cuda")
     progress = progress or no_progress
     dataset = get_dataset(cfg.dataset, "continuous")(cfg.data_root)
@@ -89,7 +94,7 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
         if not hasattr(model.conv2d, "set_checkpointing"):
             raise ValueError(f"{card.name}'s backbone has no activation checkpointing")
         model.conv2d.set_checkpointing(True)  # same numbers, less memory, more time
-    model = model.to(cfg.device)
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=recipe.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma)
     scaler = torch.amp.GradScaler(enabled=amp)
@@ -100,6 +105,8 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
                 "dataset": cfg.dataset, "variant": {k: list(v) if isinstance(v, tuple) else v
                                                     for k, v in cfg.variant.items()}}
     history, start_epoch = resume_run(out, model, optimizer, scheduler, read_checkpoint, log)
+    model = distributed.wrap_for_training(model, device, recipe.sync_batchnorm)  # DDP under torchrun
+    net = distributed.unwrap(model)  # official key names in checkpoints; evaluation in each process
     threads = apply_threads(cfg.threads, resumed_with=history[-1].get("threads") if history else None)
     log(f"torch threads: {threads['threads']} ({threads['thread_policy']})")
 
@@ -120,26 +127,30 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
     for epoch in range(start_epoch, epochs):
         began = time.perf_counter()
         rng = random.Random(cfg.seed * 1000 + epoch)  # the same shuffles, augmentations and dropout after a resume
-        torch.manual_seed(cfg.seed * 1000 + epoch)
+        torch.manual_seed(distributed.seed_for_rank(cfg.seed * 1000 + epoch))
         order = train[:]
-        rng.shuffle(order)
+        rng.shuffle(order)  # the same order on every rank
         model.train()
         losses = []
         steps = len(order) // batch_size  # drop_last, as the official loader
         for step, i in enumerate(range(0, steps * batch_size, batch_size)):
             progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
-            batch = order[i:i + batch_size]
-            videos = [train_transform(frames(s), card.input, rng, recipe.flip, recipe.temporal_rescale, cfg.dataset)
-                      for s in batch]
-            video, lengths, ordering = pad_batch(videos, card.temporal_layout)
+            # one generator per clip of the epoch: a clip's augmentation is the same whichever rank takes it
+            clip_rngs = [random.Random((cfg.seed * 1000 + epoch) * 1_000_003 + i + j) for j in range(batch_size)]
+            batch, clip_rngs = rank_slice(order[i:i + batch_size]), rank_slice(clip_rngs)
+            videos = [train_transform(frames(s), card.input, r, recipe.flip, recipe.temporal_rescale, cfg.dataset)
+                      for s, r in zip(batch, clip_rngs)]
+            # padded to the global batch's longest clip: the frames BatchNorm sees are one process's
+            longest = max(distributed.gather_objects(max(len(v) for v in videos)))
+            video, lengths, ordering = pad_batch(videos, card.temporal_layout, longest)
             labels = [[gloss_ids[g] for g in batch[j].glosses] for j in ordering]
             targets = torch.tensor([g for label in labels for g in label], dtype=torch.long)
             target_lengths = torch.tensor([len(label) for label in labels], dtype=torch.long)
-            with torch.autocast(device_type=torch.device(cfg.device).type, enabled=amp):
-                result = model(video.to(cfg.device), lengths.to(cfg.device))
+            with torch.autocast(device_type=torch.device(device).type, enabled=amp):
+                result = model(video.to(device), lengths.to(device))
             loss, _ = cslr_loss(result, targets, target_lengths, recipe.loss_weights, recipe.distillation_temperature,
                                 recipe.branch_weights)
-            if not torch.isfinite(loss):  # the official loop skips such batches too
+            if not distributed.all_true(torch.isfinite(loss)):  # the official loop skips such batches too
                 log(f"epoch {epoch}: non-finite loss on {[s.id for s in batch]}, batch skipped")
                 continue
             optimizer.zero_grad()
@@ -151,19 +162,25 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
         scheduler.step()
         model.eval()
         done: dict[str, dict] = {}
-        decode_samples(model, card, dev, frames, id_to_gloss, protocol, cfg.device, amp, cfg.workers, done,
-                       dataset=cfg.dataset, progress=progress, stage=f"epoch {epoch + 1}/{epochs}: {cfg.eval_split}")
+        decode_samples(net, card, dev, frames, id_to_gloss, protocol, device, amp, cfg.workers, done,
+                       dataset=cfg.dataset, progress=progress, stage=f"epoch {epoch + 1}/{epochs}: {cfg.eval_split}",
+                       shard=distributed.world_size() > 1)
+        done, _ = gather_rows(done, set(), [])  # every rank decoded its share of the pairs
         hyps = {k: v["glosses"] for k, v in done.items()}
         reference = [seg for seg in dataset.reference(cfg.eval_split) if seg.file in {s.id for s in dev}]
         wer = score(reference, hyps, scorer="python").wer
-        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
+        entry = {"epoch": epoch + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                  f"{cfg.eval_split}_wer": wer, "lr": optimizer.param_groups[0]["lr"],
                  "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
+        entry.update({"processes": distributed.world_size(), "global_batch": batch_size} if distributed.is_distributed()
+                     else {})
         history.append(entry)
         best = min(h[f"{cfg.eval_split}_wer"] for h in history)
-        save_checkpoint(out / "last.safetensors", model.state_dict(), {**metadata, "epoch": epoch + 1, "wer": wer})
+        if not distributed.is_main():  # rank 0 writes checkpoints and history
+            continue
+        save_checkpoint(out / "last.safetensors", net.state_dict(), {**metadata, "epoch": epoch + 1, "wer": wer})
         if wer <= best:
-            save_checkpoint(out / "best.safetensors", model.state_dict(), {**metadata, "epoch": epoch + 1, "wer": wer})
+            save_checkpoint(out / "best.safetensors", net.state_dict(), {**metadata, "epoch": epoch + 1, "wer": wer})
         torch.save({"epoch": epoch + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
                    out / "last-optimizer.pt")
         with atomic_open(out / "history.jsonl") as handle:

@@ -28,9 +28,9 @@ class TwoBlockViT(nn.Module):
 
 
 def test_layer_ids_follow_get_num_layer_for_vit():
-    assert [vit_layer_id(n, 12) for n in ("pos_embed", "cls_token", "patch_embed.proj.weight", "blocks.0.attn.qkv.weight",
-                                          "blocks.11.mlp.fc2.bias", "fc_norm.weight", "head.weight")] == \
-        [0, 0, 0, 1, 12, 13, 13]
+    names = ("pos_embed", "cls_token", "patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "blocks.11.mlp.fc2.bias",
+             "fc_norm.weight", "head.weight")
+    assert [vit_layer_id(n, 12) for n in names] == [0, 0, 0, 1, 12, 13, 13]
     assert count_blocks(["blocks.0.a", "blocks.1.b", "blocks.1.c", "head.weight"]) == 2
 
 

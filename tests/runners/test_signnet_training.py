@@ -49,7 +49,7 @@ def test_losses_and_rates_of_the_first_updates(release, tmp_path):
     # a steep rate (base 2.0: 0.03 peak): the epoch losses of this seed, measured; any change to the clip
     # pipeline, the mixing, the targets, the groups or the schedule moves them
     steep = train_steps(config(release, tmp_path / "b", 18, save_every=6, epochs=6, lr=2.0), log=lambda *_: None)
-    assert [h["loss"] for h in steep.history] == pytest.approx([2.4972, 2.5683, 2.6930], abs=2e-3)
+    assert [h["loss"] for h in steep.history] == pytest.approx([2.4924, 2.5880, 2.6248], abs=2e-3)
     table = cosine_table(2.0 * 4 / 256, recipe.min_lr * 4 / 256, 6, 6, recipe.warmup_epochs)
     # logged: group 0 (the patch embedding, layer 0, scale 0.9^5) at the rate of the next update
     assert steep.history[-1]["lr"] == pytest.approx(float(table[18]) * 0.9 ** 5)

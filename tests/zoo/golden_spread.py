@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from golden import TOLERANCE, relative_difference  # noqa: E402
 
-SUITES = ("cslr", "slowfastsign", "nla_slr", "signvlm")
+SUITES = ("cslr", "slowfastsign", "nla_slr", "signvlm", "videomae")
 PATHS = {"native": {}, "avx2": {"ATEN_CPU_CAPABILITY": "avx2"}, "default": {"ATEN_CPU_CAPABILITY": "default"},
          "no-onednn": {"GOLDEN_NO_MKLDNN": "1"}}
 

@@ -1,4 +1,4 @@
-"""Write the golden fixtures of ``test_{suite}_golden.py``: ``python tests/zoo/make_golden.py cslr|slowfastsign|nla_slr``.
+"""Write the golden fixtures of ``test_{suite}_golden.py``: ``python tests/zoo/make_golden.py cslr|slowfastsign|nla_slr|signvlm|videomae``.
 
 Run from the repository root. Only regenerate when a change of the numbers is intended; the full-size models'
 parity with the official code is checked by ``benchmarks/official_parity*.py``. Refuses a case that is ill

@@ -31,8 +31,9 @@ def test_keys_match_the_manifest(reference, card, classes):
 def test_signnet_heads_per_dataset():
     from zoo.signnet import CLASSES
 
-    assert CLASSES == {"wlasl2000": 2000, "wlasl1000": 1000, "wlasl300": 300, "wlasl100": 100, "asl_citizen": 2731,
-                       "wlasl1518": 1518, "wlasl1573": 1573}
+    assert CLASSES == {"wlasl2000_signnet": 2000, "wlasl1000_signnet": 1000, "wlasl300_signnet": 300,
+                       "wlasl100_signnet": 100, "wlasl2000": 2000, "wlasl1000": 1000, "wlasl300": 300, "wlasl100": 100,
+                       "asl_citizen": 2731, "wlasl1518_revised": 1518, "wlasl1573_revised": 1573}
     with torch.device("meta"):
         assert get_card("signnet").build(CLASSES["asl_citizen"]).head.weight.shape == (2731, 768)
 
@@ -57,16 +58,19 @@ def test_interpolated_table_stretches_the_16_frame_table_along_time():
     assert torch.allclose(stretched[1], 0.75 * base[0] + 0.25 * base[1], atol=1e-6)
     assert torch.allclose(stretched[2], 0.25 * base[0] + 0.75 * base[1], atol=1e-6)
     assert torch.equal(interpolated_table(8, 8, 14, 768), position_table(1568, 768))  # 16 frames: unchanged
-    native = get_card("signnet").build(10).pos_embed
-    assert not torch.allclose(get_card("signnet").build(10, pos_table="interpolated").pos_embed, native)
+    assert not torch.allclose(interpolated_table(16, 8, 14, 768), position_table(3136, 768))
+    tiny = get_card("signnet_tiny")  # 8 frames: 4 tubelets x 16 patches of 64 dims; interpolated from 16 frames
+    assert torch.equal(tiny.build(3).pos_embed, position_table(64, 64))
+    assert torch.equal(tiny.build(3, pos_table="interpolated").pos_embed, interpolated_table(4, 8, 4, 64))
 
 
 def test_head_starts_near_zero_and_drop_path_is_linear():
-    model = get_card("signnet").build(100)
+    model = get_card("signnet_tiny").build(100)  # the same initialisation code as ViT-B, 64 wide
     # trunc_normal_(std=0.02) cut at +/-2 (absolute: timm's default, effectively untruncated), then x 0.001
     assert model.head.weight.std().item() == pytest.approx(2e-5, rel=0.05) and not model.head.bias.any()
     assert model.blocks[0].mlp.fc1.weight.std().item() == pytest.approx(0.02, rel=0.05)
-    rates = [block.drop_path.rate for block in model.blocks]
+    with torch.device("meta"):
+        rates = [block.drop_path.rate for block in get_card("signnet").build(100).blocks]
     assert rates[0] == 0.0 and rates[-1] == pytest.approx(0.3) and rates[1] == pytest.approx(0.3 / 11)
     assert [layer_id(k, 12) for k in ("patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "blocks.11.norm1.bias",
                                       "fc_norm.weight", "head.bias")] == [0, 1, 12, 13, 13]
@@ -87,6 +91,25 @@ def test_cards():
         assert card.input.channels == "RGB" and card.protocol.outputs == ("logits",)
     assert (signnet.protocol.frames, signnet.protocol.stride, signnet.input.crop) == (32, 2, 224)
     assert signnet.protocol.reported_view == "segment3" and "segment1" in signnet.protocol.views
+    assert (signnet.protocol.sampling, signnet.protocol.crop_position, signnet.protocol.per_class,
+            signnet.protocol.frame_drop, signnet.input.spatial) == ("segments", "first", "all_classes", 0,
+                                                                    "short_side_uint8")
+    assert (k710.protocol.crop_position, k710.protocol.per_class) == ("center", "present_classes")
+    assert signnet.input.preprocess == "hht" and k710.input.preprocess is None
     assert k710.protocol.frames == 16 and k710.protocol.reported_view is None
     assert k710.checkpoints[0].num_classes == 710 and "81.5" in k710.checkpoints[0].note
-    assert signnet.published and not tiny.published and signnet.build(7).pos_table_kind == "native"
+    with torch.device("meta"):
+        assert signnet.published and not tiny.published and signnet.build(7).pos_table_kind == "native"
+
+
+def test_published_claims_are_the_protocols_table():
+    from bench.records import read_records
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    claims = {(r.dataset, r.tag): r.metrics for r in read_records(root / "results" / "published" / "signnet.json")}
+    # PROTOCOLS.md "SignNet": P-I top-1 / top-5, P-C top-1 / top-5 (3 temporal segments); WLASL-2000 1-crop 61.81
+    table = {"wlasl2000": (62.82, 92.88, 60.01, 92.2), "wlasl1000": (75.16, 95.79, 75.27, 95.85),
+             "wlasl300": (87.28, 97.75, 87.74, 97.81), "wlasl100": (90.31, 97.67, 90.25, 97.58)}
+    names = ("per_instance_top1", "per_instance_top5", "per_class_top1", "per_class_top5")
+    assert {d: claims[d, "paper"] for d in table} == {d: dict(zip(names, v)) for d, v in table.items()}
+    assert claims["wlasl2000", "paper_1crop"] == {"per_instance_top1": 61.81} and len(claims) == 5

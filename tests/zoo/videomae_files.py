@@ -18,7 +18,8 @@ def fp16_state(manifest: dict[str, tuple[int, ...]], seed: int = 0) -> dict[str,
     """fp16 tensors under the manifest's keys, views of one random pool."""
     gen = torch.Generator().manual_seed(seed)
     pool = (torch.randn(max(math.prod(s) for s in manifest.values()) + 997, generator=gen) * 0.05).half()
-    return {key: pool[(i * 7919) % 997:][:math.prod(shape)].view(shape) for i, (key, shape) in enumerate(manifest.items())}
+    return {key: pool[(i * 7919) % 997:][:math.prod(shape)].view(shape)
+            for i, (key, shape) in enumerate(manifest.items())}
 
 
 def save_released(path: Path, state: dict[str, torch.Tensor], key: str = "module") -> Path:
