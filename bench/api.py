@@ -109,7 +109,8 @@ def demo(out_dir: str | Path = "bench-demo", seed: int = 0, epochs: int | None =
         make_dataset(root, sizes, seed=seed)
     log("training corrnet_tiny (CorrNet blocks at 1/8 width, 36x36 frames) with its recipe on CPU")
     training = train_continuous(TrainConfig("corrnet_tiny", "synthetic_phoenix2014", root, out / "train", epochs=epochs,
-                                            seed=seed, cache_frames=True, threads=threads), log, progress)
+                                            seed=seed, cache_frames=True, threads=threads,
+                                            cache_dir=out / "frame-cache"), log, progress)
     evaluations = {}
     for split in ("dev", "test"):
         evaluations[split] = evaluate_continuous(ContinuousEval("corrnet_tiny", "synthetic_phoenix2014", split, root,
@@ -135,7 +136,8 @@ def _isolated_demo(out: Path, seed: int, epochs: int | None, log, threads: int |
         make_dataset(root, seed=seed)
     log("training s3d_rgb_tiny (NLA-SLR's S3D at 1/8 width, 64x64 clips of 16 frames) with its recipe on CPU")
     training = train_isolated(IsolatedTrainConfig("s3d_rgb_tiny", "synthetic_wlasl", root, out / "train-isolated",
-                                                  epochs=epochs, seed=seed, cache_frames=True, threads=threads),
+                                                  epochs=epochs, seed=seed, cache_frames=True, threads=threads,
+                                                  cache_dir=out / "frame-cache"),
                               log, progress)
     evaluation = evaluate_isolated(IsolatedEval("s3d_rgb_tiny", "synthetic_wlasl", "test", root, str(training.best),
                                                 results_dir=out / "results", restart=True, threads=threads), progress)

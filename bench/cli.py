@@ -203,7 +203,17 @@ def evaluate(
     all_samples: bool = typer.Option(False, help="also decode what the official loader skips (CSL-Daily/CSL last sample)"),
     results: Path = typer.Option(Path("results/runs"), help="where the record and the hypotheses go"),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, ..."),
-    amp: bool = typer.Option(False, help="autocast (fp32 is the default for reproduction)"),
+    amp: str = typer.Option(None, help="autocast precision: bf16 or fp16 (CUDA only); fp32 is the default for "
+                            "reproduction; recorded in the protocol tag"),
+    channels_last: bool = typer.Option(False, help="weights in channels-last memory format (recorded)"),
+    compile: bool = typer.Option(False, "--compile", help="torch.compile the model (slow to start; recorded)"),
+    workers: int = typer.Option(2, help="DataLoader worker processes that decode and transform ahead of the model "
+                                "(0: the main process)"),
+    profile: bool = typer.Option(False, help="print where the time went: each stage's share of wall time, clips/s"),
+    cache_frames: bool = typer.Option(False, help="decode the split once into a packed uint8 file, memory-mapped "
+                                      "by later runs (rebuilt when the release changes)"),
+    cache_dir: Path = typer.Option(None, help="the frame cache's folder (default: $BENCH_CACHE or "
+                                   "~/.cache/slr-bench/frames)"),
     trust_checkpoint: bool = typer.Option(False, help="allow unpickling arbitrary objects (files you trust only)"),
     random_weights: bool = typer.Option(False, help="evaluate without a checkpoint, on purpose (recorded as such)"),
     limit: int = typer.Option(None, help="only the first N samples (a smoke run; recorded)"),
@@ -231,17 +241,23 @@ def evaluate(
 
     try:
         isolated = get_card(model).task == "isolated"
-    except KeyError as err:
+        from bench.precision import speed_modes
+
+        speed_modes(amp, device, channels_last, compile)  # refused here, before any data is read
+    except (KeyError, ValueError) as err:
         _fail(err)
+    speed = {"channels_last": channels_last, "compile": compile, "profile": profile, "cache_frames": cache_frames,
+             "cache_dir": cache_dir}
     if isolated:
         cfg = IsolatedEval(model, dataset, split, data_root, checkpoint, keypoints, results,
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
                            trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads,
-                           backbone=backbone, fp16_backbone=fp16_backbone, landmarks=landmarks)
+                           backbone=backbone, fp16_backbone=fp16_backbone, landmarks=landmarks, workers=workers,
+                           **speed)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
-                             reference=reference, gloss_dict=gloss_dict, threads=threads)
+                             reference=reference, gloss_dict=gloss_dict, threads=threads, workers=workers, **speed)
     with progress_display(err_console) as progress, _interruptible(lambda: _eval_stopped(progress.last)):
         try:
             result = api.evaluate(cfg, progress, log=_note)
@@ -252,6 +268,9 @@ def evaluate(
 
     if is_main():  # under torchrun every rank has the result; one prints it
         console.print(isolated_summary(result) if isolated else eval_summary(result))
+        if result.profile is not None:
+            for line in result.profile.lines(f"profile of {model} on {dataset} {split}"):
+                console.print(escape(line), highlight=False)
 
 
 @app.command()
@@ -279,7 +298,12 @@ def train(
                                          "SlowFastSign, S3D_kinetics400.pt for the NLA-SLR stages"),
     checkpoint_activations: bool = typer.Option(False, help="recompute backbone activations in backward "
                                                 "(less memory, same numbers)"),
-    cache_frames: bool = typer.Option(False, help="keep decoded frames in memory (small datasets)"),
+    cache_frames: bool = typer.Option(False, help="decode the splits once into packed uint8 files, memory-mapped by "
+                                      "every epoch and later evaluations (rebuilt when the release changes)"),
+    cache_dir: Path = typer.Option(None, help="the frame cache's folder (default: $BENCH_CACHE or "
+                                   "~/.cache/slr-bench/frames)"),
+    workers: int = typer.Option(2, help="DataLoader worker processes for the per-epoch evaluation (0: main process)"),
+    profile: bool = typer.Option(False, help="print each epoch's per-stage profile (not step recipes)"),
     seed: int = typer.Option(None, help="default: 0 (continuous), the recipe's (isolated)"),
     threads: int = typer.Option(None, help="torch CPU threads (default: as many as idle cores; see README)"),
     steps: int = typer.Option(None, help="step recipes (SignVLM/EVL): optimiser steps (default: the recipe's)"),
@@ -313,11 +337,12 @@ def train(
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
                                       eval_split=eval_split, init_matching=init_matching, landmarks=landmarks,
-                                      amp=amp)
+                                      cache_dir=cache_dir, profile=profile, workers=workers, amp=amp)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,
-                              checkpoint_activations=checkpoint_activations, threads=threads)
+                              checkpoint_activations=checkpoint_activations, threads=threads, workers=workers,
+                              cache_dir=cache_dir, profile=profile)
     except (KeyError, ValueError) as err:
         _fail(err)
     with progress_display(err_console) as progress, _interruptible(lambda: _train_stopped(progress.last, out)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 # tiny models: one thread is fast on a busy machine, and runs compared with each other (resumed vs straight) must
 # compute with the same thread count whatever the load (tests/test_threads.py checks the policy itself)
 os.environ.setdefault("BENCH_THREADS", "1")
+# packed frame caches of the tests' tiny releases go to a throwaway folder, not the user's ~/.cache
+os.environ.setdefault("BENCH_CACHE", os.path.join(tempfile.mkdtemp(prefix="bench-cache-"), "frames"))
 REPO = Path(__file__).resolve().parents[1]
 # ../shared beside the checkout; a clone made elsewhere finds the workspace's copy (or BENCH_SHARED)
 _CANDIDATES = [Path(os.environ["BENCH_SHARED"])] if os.environ.get("BENCH_SHARED") else \
@@ -45,3 +48,32 @@ def sclite_binary() -> str:
             pytest.fail("BENCH_REQUIRE_SCLITE=1 but sclite is not installed (apt-get install sctk)")
         pytest.skip("sclite not installed (apt-get install sctk)")
     return path
+
+
+# MediaPipe for the H&HT tests: missing means skip, unless BENCH_REQUIRE_MEDIAPIPE=1 (CI), where it means failure
+@pytest.fixture(scope="session")
+def holistic():
+    """``mediapipe.solutions.holistic`` (mediapipe 0.10.21, installed as bench.hht.holistic.INSTALL says)."""
+    from bench.hht.holistic import INSTALL, holistic_module
+
+    try:
+        return holistic_module()
+    except ImportError as error:
+        if os.environ.get("BENCH_REQUIRE_MEDIAPIPE") == "1":
+            pytest.fail(f"BENCH_REQUIRE_MEDIAPIPE=1 but MediaPipe Holistic cannot be imported ({error})")
+        pytest.skip(f"mediapipe not installed ({INSTALL})")
+
+
+@pytest.fixture(scope="session")
+def photo():
+    """A real photograph of a person shipped with matplotlib (a dependency of mediapipe): Grace Hopper, 512x600."""
+    matplotlib = pytest.importorskip("matplotlib")
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    return np.asarray(Image.open(path).convert("RGB"))

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.data import DATASETS
-from bench.data.synthetic_signs import GLOSSES, REST, Signer, make_signer, render_signing
+from bench.data.synthetic_signs import GLOSSES, REST, Signer, make_signer, render_signing, resample_frames
 from bench.data.wlasl import _Wlasl, write_nla_slr_package, write_wlasl
 from bench.io.atomic import atomic_open
 from bench.io.landmarks import Landmarks, landmark_path, write_landmarks
@@ -97,10 +97,12 @@ def holistic_landmarks(track: np.ndarray, signer: Signer, frame_size: int, fps: 
 
 
 def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, frame_size: int = 64, seed: int = 0,
-                 signers: int = 8, landmarks: bool = False) -> tuple[SyntheticWlasl, Path]:
+                 signers: int = 8, landmarks: bool = False, clip_frames: tuple[int, int] | None = None
+                 ) -> tuple[SyntheticWlasl, Path]:
     """Write a synthetic WLASL release and its keypoint pickle under ``root``; return the reader and the pickle.
     ``landmarks``: also each clip's landmarks under ``root/landmarks`` (the default of ``--landmarks``), for H&HT;
-    the release itself is the same with or without them."""
+    the release itself is the same with or without them. ``clip_frames=(low, high)``: each clip stretched to a
+    length drawn uniformly in that range (real-size profiles; default: as rendered, about 20 frames)."""
     per_class = per_class or {"train": 16, "val": 2, "test": 4}
     rng = np.random.default_rng(seed)
     people = [make_signer(rng) for _ in range(signers)]
@@ -111,6 +113,9 @@ def make_dataset(root: str | Path, per_class: dict[str, int] | None = None, fram
                 vid = f"{len(instances):05d}"
                 who = int(rng.integers(0, signers))
                 clip, track = render_signing((gloss,), people[who], frame_size, rng)
+                if clip_frames is not None:
+                    length = int(rng.integers(clip_frames[0], clip_frames[1] + 1))
+                    clip, track = resample_frames(clip, length), resample_frames(track, length)
                 instances.append({"video_id": vid, "gloss": gloss.lower(), "split": split, "signer_id": who})
                 frames[vid] = clip
                 keypoints[vid] = wholebody_keypoints(track, people[who])

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.data import DATASETS
+from bench.data.cslr import write_samples_frames
 from bench.data.phoenix import Phoenix2014, write_phoenix2014
 
 # trajectory of each gloss in unit coordinates (0..1, y down), t in [0, 1]; with the hand shape below, each gloss
@@ -143,3 +144,28 @@ def make_dataset(root: str | Path, sizes: dict[str, int] | None = None, frame_si
         samples_by_split[split] = samples
     write_phoenix2014(root, samples_by_split, frames_by_id)
     return SyntheticPhoenix2014(root)
+
+
+def resample_frames(clip: np.ndarray, count: int) -> np.ndarray:
+    """``clip`` stretched or squeezed in time to exactly ``count`` frames (nearest frame, evenly spaced)."""
+    return clip[np.rint(np.linspace(0, len(clip) - 1, count)).astype(np.int64)]
+
+
+def make_split_like(root: str | Path, rows, split: str = "dev", frame_size: int = 256, seed: int = 0,
+                    signers: int = 8) -> SyntheticPhoenix2014:
+    """A synthetic split shaped like a real one: ``rows`` give each clip's id, signer, annotation and frame count
+    (``{"fileid", "signer", "label", "num_frames"}``, as in the official ``dev_info.npy``); the frames are synthetic
+    signing (about one synthetic gloss per 30 frames) stretched to that count, written as ``frame_size`` PNGs
+    where PHOENIX-2014 keeps them, clip by clip (memory stays one clip). For speed and memory profiles at the
+    release's real size; the annotations are the given ones, so the vocabulary is the real one."""
+    rng = np.random.default_rng(seed)
+    people = [make_signer(rng) for _ in range(signers)]
+    samples = [Phoenix2014.make_sample(split, r["fileid"], r["label"].split(), signer=r["signer"]) for r in rows]
+    write_phoenix2014(root, {**{other: [] for other in Phoenix2014.splits}, split: samples})  # empty others
+    dataset = SyntheticPhoenix2014(root)
+    for sample, row in zip(samples, rows):
+        count = int(row["num_frames"])
+        glosses = tuple(str(g) for g in rng.choice(GLOSSES, max(1, count // 30)))
+        clip = render_sentence(glosses, people[int(rng.integers(0, signers))], frame_size, rng)
+        write_samples_frames(dataset, [sample], {sample.id: resample_frames(clip, count)})
+    return dataset

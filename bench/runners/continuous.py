@@ -13,7 +13,8 @@ listed, and scored as empty hypotheses: the WER is always over the whole split.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -29,6 +30,9 @@ from bench.decoding import decode_glosses
 from bench.io.atomic import atomic_open
 from bench.io.gloss_dict import read_gloss_dict
 from bench.io.transcripts import hypotheses_to_ctm, read_stm, write_ctm
+from bench.precision import SpeedModes, apply_modes, autocast, fp32_note, speed_modes
+from bench.profile import (CACHE_BUILD, DECODING, H2D, MODEL, OFF, READ, SCORING, TRANSFORM, StageClock,
+                           make_profile)
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
 from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard as shard_units
@@ -52,7 +56,7 @@ class ContinuousEval:
     decoder: str | None = None
     skip_like_official: bool = True  # CSL-Daily/CSL: the official loader never sees the last sample
     device: str = "cpu"
-    amp: bool = False
+    amp: bool | str = False  # False/fp32, "bf16", "fp16" (CUDA only); True: the device's autocast default
     trust_checkpoint: bool = False
     random_weights: bool = False  # evaluate an untrained network, on purpose (recorded loudly)
     limit: int | None = None  # only the first N samples of the split (smoke runs; recorded)
@@ -61,6 +65,11 @@ class ContinuousEval:
     reference: Path | None = None  # an STM to score against instead of the dataset's official one
     gloss_dict: Path | None = None  # the official gloss_dict.npy (default: the release's annotations, then the checkpoint)
     threads: int | None = None  # torch threads (None: bench.threads' policy)
+    channels_last: bool = False  # weights in channels-last memory format (recorded in the tag)
+    compile: bool = False  # torch.compile the model (recorded in the tag)
+    profile: bool = False  # time each stage; the result's ``profile`` and the record's extra say where time went
+    cache_frames: bool = False  # decode the split once into a packed uint8 file (bench.data.frame_cache)
+    cache_dir: Path | None = None  # where that file lies (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
 
 
 @dataclass
@@ -72,6 +81,7 @@ class ContinuousResult:
     nominal: int
     not_evaluated: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    profile: object = None  # bench.profile.Profile with --profile
 
 
 def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, log: Log | None = None
@@ -82,6 +92,8 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
     device = distributed.local_device(cfg.device)
     progress = progress if distributed.is_main() else None
+    profile = make_profile(cfg.profile, cfg.workers, device)
+    modes = speed_modes(cfg.amp, device, cfg.channels_last, cfg.compile)
     card = get_card(cfg.model)
     if card.task != "continuous":
         raise ValueError(f"{cfg.model} is a {card.task} model; bench eval here runs continuous SLR")
@@ -94,7 +106,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     loaded = load_model(cfg.model, cfg.checkpoint, vocabulary=vocabulary, trust=cfg.trust_checkpoint)
     if id_to_gloss is None:  # neither gloss_dict.npy nor every split's annotations: the checkpoint's own list
         id_to_gloss, vocabulary_source = checkpoint_vocabulary(loaded, dataset, cfg.checkpoint)
-    model = loaded.model.to(device).eval()
+    model = apply_modes(loaded.model.to(device).eval(), modes)
 
     samples = dataset.samples(cfg.split)
     if cfg.limit:
@@ -104,7 +116,7 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     absent = set(integrity.missing_ids) | set(integrity.unreadable_ids)
     runnable = [s for s in samples if s.id not in absent and s.id not in skipped]
 
-    protocol = _protocol(cfg, card, loaded)
+    protocol = _protocol(cfg, card, loaded, modes)
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, protocol).with_suffix("")
     done = resume_sharded(run_dir, "hypotheses.jsonl", _fingerprint(cfg, loaded, protocol, samples), cfg.restart)
     clock = RunClock(run_dir, resumed=bool(done))
@@ -112,11 +124,13 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
     if done and log and distributed.is_main():
         log(resume_message(sum(s.id in done for s in runnable), len(runnable), run_dir))
     before = set(done)
+    with (profile if cfg.cache_frames else OFF).stage(CACHE_BUILD):  # decoding the split once, when stale
+        read = _frame_reader(cfg, dataset, cfg.split, runnable, _frame_size(card), log)
     with open(part_path(run_dir, "hypotheses.jsonl"), "a", encoding="utf-8") as rows:
-        failed = decode_samples(model, card, runnable, lambda s: dataset.read_frames(s, _frame_size(card)), id_to_gloss,
-                                protocol, device, cfg.amp, cfg.workers, done, rows, progress, cfg.dataset,
+        failed = decode_samples(model, card, runnable, read, id_to_gloss,
+                                protocol, device, modes, cfg.workers, done, rows, progress, cfg.dataset,
                                 stage=f"{cfg.model} on {cfg.dataset} {cfg.split}", after_batch=clock.save,
-                                shard=distributed.world_size() > 1)
+                                profile=profile, shard=distributed.world_size() > 1)
     done, failed = gather_rows(done, before, failed)  # every rank's rows; rank 0 scores and writes
     if not distributed.is_main():
         return distributed.broadcast_object(None)
@@ -139,10 +153,11 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
         reported = "python"
         notes.append("sclite is not installed: the reported WER is the python scorer's, which reproduces sclite's "
                      "counts (apt-get install sctk to run the binary)")
-    scores = {"python": score(reference, hypotheses, scorer="python")}
-    if reported != "python":
-        scores[reported] = score(reference, hypotheses, scorer=reported)
-    scores["conv"] = score(reference, conv, scorer="python")
+    with profile.stage(SCORING):
+        scores = {"python": score(reference, hypotheses, scorer="python")}
+        if reported != "python":
+            scores[reported] = score(reference, hypotheses, scorer=reported)
+        scores["conv"] = score(reference, conv, scorer="python")
     if cfg.random_weights:
         notes.append("RANDOM WEIGHTS: no checkpoint was loaded; this measures an untrained network")
     if card.input.top_rows_removed.get(cfg.dataset) and not exact_resizer():
@@ -159,13 +174,22 @@ def evaluate_continuous(cfg: ContinuousEval, progress: Progress | None = None, l
                      clock.total(), run_dir)
     record.extra["reference"] = reference_source
     record.extra["vocabulary"] = vocabulary_source
+    if modes.tag:  # never hidden: the difference against this protocol's fp32 run, where one is in the folder
+        fp32 = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split,
+                           {"tag": protocol["tag"][: -len(modes.tag)]})
+        note = fp32_note(fp32, "wer", record.metrics["wer"], done, lambda row: row["glosses"])
+        record.notes.append(note or f"{modes.tag[1:]}: no fp32 run of this protocol in {cfg.results_dir} to "
+                            "compare with (run it without the speed modes, then bench compare)")
+    if cfg.profile:
+        record.extra["profile"] = profile.stop().to_dict()  # records are written last: what follows is not timed
     path = write_record(record, cfg.results_dir)
     with atomic_open(run_dir / "scores.jsonl") as handle:  # not .json: the results folder holds only records
         for name, result in scores.items():
             # the python row keeps the scored words (parallel to its sentences): per-gloss breakdowns re-align them
             words = {"words": [[list(r), list(h)] for r, h in result.words]} if name == "python" else {}
             handle.write(json.dumps({"head_or_scorer": name, **result.to_dict(), **words}, ensure_ascii=False) + "\n")
-    result = ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes)
+    result = ContinuousResult(path, run_dir, scores, evaluated, len(samples), not_evaluated, notes,
+                              profile if cfg.profile else None)
     return distributed.broadcast_object(result) if distributed.is_distributed() else result
 
 
@@ -208,15 +232,20 @@ def loader_order(samples, done: dict[str, dict]) -> list[str]:
 
 def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, device="cpu", amp=False, workers=2,
                    done=None, log=None, progress: Progress | None = None, dataset: str | None = None,
-                   stage: str = "decode", after_batch: Callable[[], None] | None = None, shard: bool = False
-                   ) -> list[str]:
+                   stage: str = "decode", after_batch: Callable[[], None] | None = None, profile=OFF,
+                   shard: bool = False) -> list[str]:
     """Decode ``samples`` in official batches; rows go to ``done`` (and to ``log`` per batch). Returns unreadable ids.
 
     Batches are consecutive samples in the given order (the card's test batch size); a batch whose samples are
-    all in ``done`` already is skipped, so that a resumed run keeps the original batch composition. ``shard``:
+    all in ``done`` already is skipped, so that a resumed run keeps the original batch composition. ``workers``
+    DataLoader processes read, transform and pad the next batches while the model runs (0: the main process).
+    ``amp``: a :class:`bench.precision.SpeedModes`, or a bool (the device's autocast default). ``shard``:
     only this process's share of the batches left (whole batches, round-robin over the ranks).
     """
+    from bench.data.loader import batch_loader, timed
+
     done = {} if done is None else done
+    modes = amp if isinstance(amp, SpeedModes) else speed_modes(amp, device)
     size = protocol["batch_size"]
     batches = [samples[i:i + size] for i in range(0, len(samples), size)]
     todo = [b for b in batches if not all(s.id in done for s in b)]
@@ -224,66 +253,140 @@ def decode_samples(model, card, samples, read_frames, id_to_gloss, protocol, dev
         todo = shard_units(todo)
         samples = [s for b in todo for s in b]  # progress counts this process's share
     failed: list[str] = []
-
-    def read(batch):
-        out = []
-        for sample in batch:
-            try:
-                out.append((sample, test_transform(read_frames(sample), card.input, dataset)))
-            except Exception as err:  # a frame that does not decode: the sample counts as unreadable
-                out.append((sample, err))
-        return out
-
     count = len(samples) - sum(len(b) for b in todo)
-    ahead = max(1, workers) + 1
-    with ThreadPoolExecutor(max(1, workers)) as pool:  # frames of the next batches decode while the model runs
-        pending = [pool.submit(read, b) for b in todo[:ahead]]
-        for index in range(len(todo)):
-            items = pending.pop(0).result()
-            if index + ahead < len(todo):
-                pending.append(pool.submit(read, todo[index + ahead]))
-            good = [(s, v) for s, v in items if not isinstance(v, Exception)]
-            failed += [s.id for s, v in items if isinstance(v, Exception)]
-            if good:
-                for row in _run_batch(model, good, card, id_to_gloss, protocol, device, amp):
-                    done[row["id"]] = row
-                    if log is not None:
-                        log.write(json.dumps(row, ensure_ascii=False) + "\n")
-                if log is not None:
-                    log.flush()
-            if after_batch is not None:
-                after_batch()
-            count += len(items)
-            if progress:
-                progress(stage, count, len(samples))
+    prepared = PreparedBatches(todo, read_frames, card.input, card.temporal_layout, dataset)
+    pending: deque = deque()  # batches whose beam search runs in the decoding processes, in batch order
+
+    def write(rows: list[dict]) -> None:
+        for row in rows:
+            done[row["id"]] = row
+            if log is not None:
+                log.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if log is not None:
+            log.flush()
+
+    with _decoding_pool(workers) as pool:
+        try:
+            for batch in timed(batch_loader(prepared, workers, device), profile):
+                profile.add_worker(batch["timings"])
+                failed += batch["failed"]
+                if batch["ids"]:
+                    result = _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile, pool)
+                    pending.append(result)
+                    while len(pending) > (workers if pool is not None else 0):  # bounded: workers batches ahead
+                        with profile.stage(DECODING):
+                            write(_rows(pending.popleft()))
+                if after_batch is not None:
+                    after_batch()
+                count += len(batch["ids"]) + len(batch["failed"])
+                profile.clips += len(batch["ids"])
+                if progress:
+                    progress(stage, count, len(samples))
+            while pending:
+                with profile.stage(DECODING):
+                    write(_rows(pending.popleft()))
+        finally:  # interrupted: keep what the decoding processes finished, so that a resume need not redo it
+            for result in pending:
+                try:
+                    write(_rows(result))
+                except Exception:  # noqa: BLE001 - a decoding process killed with us: that batch is redone
+                    break
     return failed
+
+
+def _decoding_pool(workers: int):
+    """Processes for the beam search (GIL-bound python: threads would not overlap it with the model), or none."""
+    if workers <= 0:
+        return nullcontext()
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the children only run numpy decoding, never CUDA; spawn would re-run ``python -m bench``
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _rows(result) -> list[dict]:
+    """The rows of a decoded batch: a list, or a future of one from the decoding processes."""
+    return result.result() if hasattr(result, "result") else result
+
+
+class PreparedBatches:
+    """Official batches as the model takes them, one item per batch: frames read, test-transformed and padded
+    (``pad_batch``), with the ids of the samples that did not decode and the stage times of the work."""
+
+    def __init__(self, batches, read_frames, spec, layout, dataset: str | None):
+        self.batches, self.read_frames, self.spec, self.layout, self.dataset = \
+            batches, read_frames, spec, layout, dataset
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> dict:
+        clock = StageClock()
+        good, failed = [], []
+        for sample in self.batches[index]:
+            try:
+                with clock.stage(READ):
+                    frames = self.read_frames(sample)
+                with clock.stage(TRANSFORM):
+                    good.append((sample, test_transform(frames, self.spec, self.dataset)))
+            except Exception:  # a frame that does not decode: the sample counts as unreadable
+                failed.append(sample.id)
+        out = {"ids": [s.id for s, _ in good], "failed": failed}
+        if good:
+            with clock.stage(TRANSFORM):
+                video, lengths, order = pad_batch([v for _, v in good], self.layout)
+            out.update(video=video, lengths=lengths, order=order, frames=[int(v.shape[0]) for _, v in good],
+                       signers=[s.signer for s, _ in good])
+        out["timings"] = clock.take()
+        return out
 
 
 def _frame_size(card) -> tuple[int, int]:
     return card.input.frame_size, card.input.frame_size
 
 
-def _run_batch(model, items, card, id_to_gloss, protocol, device, amp) -> list[dict]:
-    """Forward one official batch and decode both heads; rows in the batch's (longest-first) order."""
+def _run_batch(model, batch, id_to_gloss, protocol, device, modes, profile=OFF, pool=None):
+    """Forward one prepared official batch and decode both heads; rows in the batch's (longest-first) order, or,
+    with a decoding ``pool``, a future of them (the beam search overlaps the next batches' forwards)."""
     import torch
 
-    samples = [s for s, _ in items]
-    video, lengths, order = pad_batch([v for _, v in items], card.temporal_layout)
-    with torch.no_grad(), torch.autocast(device_type=torch.device(device).type, enabled=amp):
-        out = model(video.to(device), lengths.to(device))
-    steps = out["feat_len"].cpu().numpy().astype(np.int64)
-    decoded = {}
-    for name in (protocol["head"], "conv_logits"):
-        probs = out[name].float().softmax(-1).permute(1, 0, 2).cpu().numpy()
-        decoded[name] = decode_glosses(probs, steps, id_to_gloss, method=protocol["decoder"],
-                                       beam_width=protocol["beam_width"])
-    return [{"id": samples[original].id, "glosses": decoded[protocol["head"]][position],
-             "conv_glosses": decoded["conv_logits"][position], "frames": int(items[original][1].shape[0]),
-             "batch": [samples[i].id for i in order], "signer": samples[original].signer}  # signer: breakdowns
+    from bench.data.loader import to_device
+
+    ids, order = batch["ids"], [int(i) for i in batch["order"]]
+    with profile.stage(H2D):
+        video, lengths = to_device(batch["video"], device), to_device(batch["lengths"], device)
+    with profile.stage(MODEL), torch.no_grad(), autocast(device, modes):
+        out = model(video, lengths)
+    with profile.stage(DECODING):
+        steps = out["feat_len"].cpu().numpy().astype(np.int64)
+        probs = {name: out[name].float().softmax(-1).permute(1, 0, 2).cpu().numpy()
+                 for name in (protocol["head"], "conv_logits")}
+        job = (ids, order, [int(f) for f in batch["frames"]], probs, steps, id_to_gloss, protocol, batch["signers"])
+        return decode_rows(*job) if pool is None else pool.submit(decode_rows, *job)
+
+
+def decode_rows(ids, order, frames, probs, steps, id_to_gloss, protocol, signers) -> list[dict]:
+    """Beam search (or greedy) of both heads' probabilities ``[B, T, C]``; one row per sample, longest first."""
+    decoded = {name: decode_glosses(p, steps, id_to_gloss, method=protocol["decoder"],
+                                    beam_width=protocol["beam_width"]) for name, p in probs.items()}
+    return [{"id": ids[original], "glosses": decoded[protocol["head"]][position],
+             "conv_glosses": decoded["conv_logits"][position], "frames": frames[original],
+             "batch": [ids[i] for i in order], "signer": signers[original]}  # signer: breakdowns
             for position, original in enumerate(order)]
 
 
-def _protocol(cfg: ContinuousEval, card, loaded) -> dict:
+def _frame_reader(cfg, dataset, split: str, samples, size, log=None):
+    """``sample -> frames``: from the packed frame cache with ``cache_frames`` (built first when absent or stale),
+    else decoded from the release."""
+    if not cfg.cache_frames:
+        return lambda s: dataset.read_frames(s, size)
+    from bench.data.frame_cache import continuous_cache
+
+    return continuous_cache(dataset, split, samples, size, cfg.cache_dir, cfg.workers, log)
+
+
+def _protocol(cfg: ContinuousEval, card, loaded, modes: SpeedModes | None = None) -> dict:
     batch = cfg.batch_size or card.protocol.batch_size
     decoder = cfg.decoder or card.protocol.decoder
     official = batch == card.protocol.batch_size and decoder == card.protocol.decoder and cfg.skip_like_official
@@ -292,9 +395,12 @@ def _protocol(cfg: ContinuousEval, card, loaded) -> dict:
         tag += "-random"
     if cfg.limit:
         tag += f"-first{cfg.limit}"  # a partial run never shares a leaderboard row with a full one
+    modes = modes or speed_modes(cfg.amp, cfg.device)
+    tag += modes.tag  # bf16/fp16, channels_last, compile: never the fp32 row
     return {"tag": tag, "decoder": decoder, "beam_width": card.protocol.beam_width, "scorer": card.protocol.scorer,
             "cleanup": card.protocol.cleanup, "batch_size": batch, "batches": "consecutive samples in dataset order",
-            "head": card.protocol.output, "precision": "amp" if cfg.amp else "fp32",
+            "head": card.protocol.output, "precision": modes.precision, "channels_last": modes.channels_last,
+            "compile": modes.compile,
             "skip_like_official": cfg.skip_like_official}
 
 

@@ -21,7 +21,6 @@ per signer) come from the stored ranks (the full rank of the label, one int per 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -36,6 +35,8 @@ from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, corrected_twins, official_protocol, protocol_names, protocol_views
 from bench.io.atomic import atomic_open
 from bench.metrics import TopKCounts
+from bench.precision import SpeedModes, apply_modes, autocast, fp32_note, speed_modes
+from bench.profile import CACHE_BUILD, DECODING, H2D, MODEL, OFF, READ, TRANSFORM, StageClock, make_profile
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
 from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard
@@ -56,7 +57,7 @@ class IsolatedEval:
     views: tuple[str, ...] | None = None  # default: the card's protocols
     batch_size: int = 4  # clips (views) per forward
     device: str = "cpu"
-    amp: bool = False
+    amp: bool | str = False  # False/fp32, "bf16", "fp16" (CUDA only); True: the device's autocast default
     trust_checkpoint: bool = False
     random_weights: bool = False
     limit: int | None = None
@@ -67,6 +68,11 @@ class IsolatedEval:
     backbone: str | None = None  # cards whose frozen backbone is not in checkpoints (SignVLM/EVL): its CLIP file
     fp16_backbone: bool = False  # SignVLM/EVL's official freeze_fp16 backbone (fp32 by default, recorded)
     landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
+    channels_last: bool = False  # weights in channels-last memory format (recorded in the tag)
+    compile: bool = False  # torch.compile the model (recorded in the tag)
+    profile: bool = False  # time each stage; the result's ``profile`` and the records' extra say where time went
+    cache_frames: bool = False  # decode the split's clips once into a packed uint8 file (bench.data.frame_cache)
+    cache_dir: Path | None = None  # where that file lies (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
 
 
 @dataclass
@@ -79,6 +85,7 @@ class IsolatedResult:
     not_evaluated: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     integrity: object = None  # the split's IsolatedIntegrity: layout read, problems, seq_len mismatches
+    profile: object = None  # bench.profile.Profile with --profile
 
 
 def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
@@ -89,6 +96,8 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     distributed.init_from_env(cfg.device)  # torchrun: join the group; alone: nothing
     device = distributed.local_device(cfg.device)
     progress = progress if distributed.is_main() else None
+    profile = make_profile(cfg.profile, cfg.workers, device)
+    modes = speed_modes(cfg.amp, device, cfg.channels_last, cfg.compile)
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
@@ -104,6 +113,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                         backbone=cfg.backbone, **precision)
     model = loaded.model.to(device).eval()
     streams = tuple(getattr(model, "inputs", ("rgb",)))
+    model = apply_modes(model, modes)
     table = _keypoints(cfg, streams)
 
     samples = dataset.samples(cfg.split)[: cfg.limit or None]
@@ -118,9 +128,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                              f"{', '.join(protocol_names(card.protocol))}")
 
     tag = "-".join(protocols) + ("-random" if cfg.random_weights else "") + (f"-first{cfg.limit}" if cfg.limit else "")
-    tag += "-fp16backbone" if cfg.fp16_backbone else ""
+    tag += ("-fp16backbone" if cfg.fp16_backbone else "") + modes.tag
     run_dir = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag}).with_suffix("")
-    done = resume_sharded(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples), cfg.restart)
+    done = resume_sharded(run_dir, "scores.jsonl", _fingerprint(cfg, loaded, protocols, samples, modes), cfg.restart)
     todo = [s for s in runnable if s.id not in done]
     clock = RunClock(run_dir, resumed=bool(done))
     resume_threads(run_dir, bool(done), cfg.threads)
@@ -129,27 +139,38 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     before, todo = set(done), shard(todo)  # each sample on one rank only
     failed: list[str] = []
 
-    def prepare(sample):
-        try:
-            return sample, window_inputs(sample, dataset, protocols, streams, table, card, device)
-        except Exception as err:  # a video that does not decode: counted as unreadable
-            return sample, err
+    read_views = None
+    if cfg.cache_frames:
+        from bench.data.frame_cache import isolated_cache
 
+        with profile.stage(CACHE_BUILD):  # decoding the split once, when the cache is stale
+            cache = isolated_cache(dataset, cfg.split, runnable, cfg.cache_dir, cfg.workers, log)
+        read_views = CachedViews(cache, dataset)
+    # worker processes cannot use CUDA: heatmaps are drawn on the CPU there, on the model's device without workers
+    prepared = PreparedSamples(todo, dataset, protocols, streams, table, card, "cpu" if cfg.workers else device,
+                               read_views)
     alone = distributed.world_size() == 1
     count, total = (len(runnable) - len(todo), len(runnable)) if alone else (0, len(todo))  # a rank: its share
     stage = f"{cfg.model} on {cfg.dataset} {cfg.split}"
-    with ThreadPoolExecutor(max(1, cfg.workers)) as pool, open(part_path(run_dir, "scores.jsonl"), "a",
-                                                                 encoding="utf-8") as rows:
-        for sample, clips in pool.map(prepare, todo):
-            if isinstance(clips, Exception):
+    from bench.data.loader import batch_loader, timed
+
+    with open(part_path(run_dir, "scores.jsonl"), "a", encoding="utf-8") as rows:
+        for item in timed(batch_loader(prepared, cfg.workers, device), profile):
+            profile.add_worker(item["timings"])
+            sample = item["sample"]
+            if item["error"] is not None:
                 failed.append(sample.id)
             else:
+                stacked = item["stacked"]  # {stream: [views, ...]}, pinned on CUDA: slices copy asynchronously
+                clips = ViewInputs(item["protocols"])
+                clips.update({key: {s: t[i] for s, t in stacked.items()} for i, key in enumerate(item["keys"])})
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
-                                   device, cfg.amp)
+                                   device, modes, profile, stacked)
                 row.update(sample_facts(sample, dataset))
                 done[sample.id] = row
                 rows.write(json.dumps(row) + "\n")
                 rows.flush()
+                profile.clips += 1
             clock.save()
             count += 1
             if progress:
@@ -176,10 +197,12 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
         notes.append(integrity.mismatch_line())
     drop = dataset.official_frame_drop if card.protocol.frame_drop is None else card.protocol.frame_drop
     records = _write_records(cfg, card, loaded, metrics, samples, len(evaluated), not_evaluated, notes,
-                             clock.total(), run_dir, integrity, per_signer, drop)
+                             clock.total(), run_dir, integrity, per_signer, drop, modes,
+                             profile.stop().to_dict() if cfg.profile else None)
     with atomic_open(run_dir / "classes.txt") as handle:  # class index -> gloss, for the report's breakdowns
         handle.write("".join(f"{gloss}\n" for gloss in classes))
-    result = IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity)
+    result = IsolatedResult(records, run_dir, metrics, len(evaluated), len(samples), not_evaluated, notes, integrity,
+                            profile if cfg.profile else None)
     return distributed.broadcast_object(result) if distributed.is_distributed() else result
 
 
@@ -189,6 +212,58 @@ def sample_facts(sample, dataset) -> dict:
     if sample.signer is not None:
         facts["signer"] = str(sample.signer)
     return facts
+
+
+def rows_of(run_dir: Path) -> dict[str, dict]:
+    """The per-sample rows of a run folder's ``scores.jsonl``."""
+    lines = (run_dir / "scores.jsonl").read_text(encoding="utf-8").splitlines()
+    return {row["id"]: row for row in (json.loads(line) for line in lines if line.strip())}
+
+
+class PreparedSamples:
+    """One item per sample: every view's model inputs (:func:`window_inputs`), or the error that stopped them,
+    with the stage times of the work (read in a worker process, or in the main one without workers)."""
+
+    def __init__(self, samples, dataset, protocols, streams, table, card, device, read_views=None):
+        self.samples, self.dataset, self.protocols, self.streams, self.table, self.card, self.device = \
+            samples, dataset, protocols, streams, table, card, device
+        self.read_views = read_views
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> dict:
+        import torch
+
+        sample, clock = self.samples[index], StageClock()
+        item = {"sample": sample, "error": None}
+        try:
+            clips = window_inputs(sample, self.dataset, self.protocols, self.streams, self.table, self.card,
+                                  self.device, self.read_views, clock)
+            keys = list(clips)
+            with clock.stage(TRANSFORM):  # one tensor per stream: the forward batches are slices of it
+                stacked = {s: torch.stack([clips[k][s] for k in keys]) for s in clips[keys[0]]}
+            item.update(keys=keys, stacked=stacked, protocols=clips.protocols)
+        except Exception as err:  # a video that does not decode: counted as unreadable
+            item["error"] = f"{type(err).__name__}: {err}"
+        item["timings"] = clock.take()
+        return item
+
+
+class CachedViews:
+    """``read_views`` from the packed frame cache (whole clips, edge-padded windows as the dataset's own)."""
+
+    def __init__(self, cache, dataset):
+        self.cache, self.dataset = cache, dataset
+
+    def __call__(self, sample, views) -> list[np.ndarray]:
+        from bench.data.views import pad_edges
+
+        try:
+            frames = self.cache.read(sample.id)
+        except KeyError:  # not cached (it did not decode when the cache was built): the release's reader
+            return self.dataset.read_views(sample, views)
+        return [pad_edges(np.array(frames[list(v.indices)]), v.pad) for v in views]
 
 
 def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
@@ -201,13 +276,14 @@ def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
     return KeypointTable.load(cfg.keypoints)
 
 
-def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None) -> dict:
+def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None, clock=None) -> dict:
     """The model inputs of every view of ``protocols``: ``{view key: {stream: tensor}}``, keys in the order of
     ``.protocols``. Views shared by two protocols (1view's window is temporal3's third; the centre crop
     is spatial3's second) are computed once.
 
     ``read_views(sample, windows)`` reads the windows' frames (default: the dataset's decoder; training passes a
-    cache)."""
+    cache); ``clock`` (a :class:`bench.profile.StageClock`) times reading and transforms."""
+    clock = clock or StageClock()
     views, keys_of = {}, {}
     for protocol in protocols:
         chosen = protocol_views(dataset.frame_count(sample, card.protocol.frame_drop), protocol, card.protocol,
@@ -224,24 +300,26 @@ def window_inputs(sample, dataset, protocols, streams, table, card, device, read
     frames_of = {}
     if "rgb" in streams:
         read = read_views or dataset.read_views
-        frames_of = {(w.name, w.pad, w.indices): f for w, f in zip(windows, read(sample, windows))}
+        with clock.stage(READ):
+            frames_of = {(w.name, w.pad, w.indices): f for w, f in zip(windows, read(sample, windows))}
     heat_of = {}
-    if table is not None:
-        name = dataset.keypoint_name(sample)
-        for window, points in zip(windows, table.views(name, windows)):
-            heat_of[(window.name, window.pad, window.indices)] = heatmap_input(
-                points, raw_size=dataset.keypoint_frame_size, map_size=(heatmap_grid(card, dataset),) * 2,
-                size=card.input.heatmap_size, device=device).cpu()
-    clips = ViewInputs(keys_of)
-    for key, view in views.items():
-        window = (view.window.name, view.window.pad, view.window.indices)
-        clip = {}
-        if window in frames_of:
-            clip["rgb"] = rgb_view_input(frames_of[window], card.input, dataset.name, view.crop,
-                                         pre_resize=dataset.rgb_pre_resize, select=view.select)
-        if window in heat_of:
-            clip["keypoint"] = heat_of[window]
-        clips[key] = clip
+    with clock.stage(TRANSFORM):  # heatmaps and the RGB view transforms
+        if table is not None:
+            name = dataset.keypoint_name(sample)
+            for window, points in zip(windows, table.views(name, windows)):
+                heat_of[(window.name, window.pad, window.indices)] = heatmap_input(
+                    points, raw_size=dataset.keypoint_frame_size, map_size=(heatmap_grid(card, dataset),) * 2,
+                    size=card.input.heatmap_size, device=device).cpu()
+        clips = ViewInputs(keys_of)
+        for key, view in views.items():
+            window = (view.window.name, view.window.pad, view.window.indices)
+            clip = {}
+            if window in frames_of:
+                clip["rgb"] = rgb_view_input(frames_of[window], card.input, dataset.name, view.crop,
+                                             pre_resize=dataset.rgb_pre_resize, select=view.select)
+            if window in heat_of:
+                clip["keypoint"] = heat_of[window]
+            clips[key] = clip
     return clips
 
 
@@ -259,20 +337,31 @@ def heatmap_grid(card, dataset) -> int:
     return int(grids.get(dataset.name, grids.get("default", 256)))
 
 
-def score_sample(model, sample, clips, protocols, outputs, batch_size: int, device: str, amp: bool) -> dict:
-    """Forward the sample's windows; per protocol and output, the label's rank and the top classes."""
+def score_sample(model, sample, clips, protocols, outputs, batch_size: int, device: str, amp, profile=OFF,
+                 stacked: dict | None = None) -> dict:
+    """Forward the sample's windows; per protocol and output, the label's rank and the top classes. ``amp``: a
+    :class:`bench.precision.SpeedModes`, or a bool (the device's autocast default); ``stacked``: the same views
+    as one tensor per stream, in ``clips``' order (forward batches are then slices of it)."""
     import torch
 
+    from bench.data.loader import to_device
+
+    modes = amp if isinstance(amp, SpeedModes) else speed_modes(amp, device)
     keys = list(clips)
     probs: dict[str, list] = {}
     for i in range(0, len(keys), batch_size):
         batch = keys[i:i + batch_size]
-        inputs = {s: torch.stack([clips[k][s] for k in batch]).to(device) for s in clips[batch[0]]}
-        with torch.no_grad(), torch.autocast(device_type=torch.device(device).type, enabled=amp):
+        with profile.stage(H2D):
+            if stacked is not None:
+                inputs = {s: to_device(t[i:i + batch_size], device) for s, t in stacked.items()}
+            else:
+                inputs = {s: to_device(torch.stack([clips[k][s] for k in batch]), device) for s in clips[batch[0]]}
+        with profile.stage(MODEL), torch.no_grad(), autocast(device, modes):
             out = model(**inputs)
-        for name, logits in out.items():
-            if name != "features":
-                probs.setdefault(name, []).append(logits.float().softmax(-1).cpu())
+        with profile.stage(DECODING):
+            for name, logits in out.items():
+                if name != "features":
+                    probs.setdefault(name, []).append(logits.float().softmax(-1).cpu())
     probs = {name: torch.cat(parts).numpy() for name, parts in probs.items()}  # [windows, C]
     chosen = [o for o in outputs if o in probs] or list(probs)
     row = {"id": sample.id, "label": int(sample.label), "windows": len(keys), "ranks": {}, "ties": {}, "top": {}}
@@ -322,28 +411,34 @@ def _per_signer(rows: list[dict], signers: dict[str, str], num_classes: int, ks,
     return out
 
 
-def _fingerprint(cfg, loaded, protocols, samples) -> str:
+def _fingerprint(cfg, loaded, protocols, samples, modes: SpeedModes | None = None) -> str:
     parts = [cfg.model, cfg.dataset, cfg.split, loaded.checkpoint.sha256 if loaded.checkpoint else "random",
              ",".join(protocols), str(cfg.keypoints), str(getattr(loaded.model, "backbone_source", None)),
              str(cfg.fp16_backbone), *[s.id for s in samples]]
+    if modes is not None and modes.tag:  # fp32 runs keep the fingerprint they had before these modes existed
+        parts.append(modes.tag)
     return fingerprint(*parts)
 
 
 def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated, notes, seconds,
-                   run_dir, integrity, per_signer=None, frame_drop: int = 0) -> list[Path]:
+                   run_dir, integrity, per_signer=None, frame_drop: int = 0, modes: SpeedModes | None = None,
+                   profile: dict | None = None) -> list[Path]:
     """One record per (view protocol, output): each is one leaderboard row."""
     paths = []
     missing_ids = sorted({i for ids in not_evaluated.values() for i in ids})
     reported = (card.protocol.reported_view, card.protocol.reported_output)
+    modes = modes or speed_modes(cfg.amp, cfg.device)
     for key, values in metrics.items():
         protocol, output = key.split("/")
         rules = per_class_rules(values, card.protocol.per_class)
         record = ResultRecord(
             kind="run", model=cfg.model, dataset=cfg.dataset, split=cfg.split, task="isolated",
             protocol={"tag": f"{protocol}-{output}" + ("-random" if cfg.random_weights else "")
-                      + (f"-first{cfg.limit}" if cfg.limit else "") + ("-fp16backbone" if cfg.fp16_backbone else ""),
+                      + (f"-first{cfg.limit}" if cfg.limit else "") + ("-fp16backbone" if cfg.fp16_backbone else "")
+                      + modes.tag,
                       "views": protocol, "output": output, "fusion": card.protocol.fusion,
-                      "frames": card.protocol.frames, "precision": "amp" if cfg.amp else "fp32",
+                      "frames": card.protocol.frames, "precision": modes.precision,
+                      "channels_last": modes.channels_last, "compile": modes.compile,
                       "backbone_precision": "fp16" if cfg.fp16_backbone else "fp32",
                       "sampling": card.protocol.sampling, "stride": card.protocol.stride_for(cfg.dataset),
                       "paper_reports": protocol == reported[0] and reported[1] in (None, output),
@@ -365,6 +460,15 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
                    "data": {"layout": integrity.layout, **integrity.sources,
                             "frame_count_mismatches": integrity.frame_count_mismatches}},
         )
+        if profile is not None:
+            record.extra["profile"] = profile
+        if modes.tag:  # never hidden: the difference against this protocol's fp32 run, where one is in the folder
+            tag = record.protocol["tag"]
+            fp32 = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag[: -len(modes.tag)]})
+            note = fp32_note(fp32, "per_instance_top1", record.metrics.get("per_instance_top1", 0.0), rows_of(run_dir),
+                             lambda row: row["ranks"][key])  # the label's rank (ties count against it)
+            record.notes.append(note or f"{modes.tag[1:]}: no fp32 run of this protocol in {cfg.results_dir} to "
+                                "compare with (run it without the speed modes, then bench compare)")
         paths.append(write_record(record, cfg.results_dir))
     return paths
 

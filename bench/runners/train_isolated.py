@@ -25,6 +25,7 @@ from bench import distributed
 from bench.data import get_dataset
 from bench.hht.frames import frames_for_card
 from bench.io.atomic import atomic_open
+from bench.profile import AUGMENT, BACKWARD, MODEL, VALIDATION, make_profile
 from bench.progress import Progress, no_progress
 from bench.threads import apply_threads
 
@@ -45,7 +46,8 @@ class IsolatedTrainConfig:
     device: str = "cpu"
     seed: int | None = None  # None: the recipe's
     eval_split: str | None = None  # None: "val", or "test" where the release has no val split (NMFs-CSL)
-    cache_frames: bool = False  # keep decoded clips in memory (small datasets)
+    cache_frames: bool = False  # decode clips once into packed uint8 files (bench.data.frame_cache)
+    cache_dir: Path | None = None  # the packed frame cache's folder (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
     variant: dict[str, Any] = field(default_factory=dict)
     init: str | None = None  # a checkpoint to start from (weights only)
     backbone_weights: str | None = None  # S3D_kinetics400.pt for the stages that start from it (the card's hook)
@@ -58,6 +60,8 @@ class IsolatedTrainConfig:
     init_matching: str | None = None  # step recipes: start from another task's checkpoint, every fitting tensor
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
     landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
+    profile: bool = False  # print each epoch's per-stage profile (epoch recipes)
+    workers: int = 0  # DataLoader processes preparing the validation clips (epoch recipes; 0: the main process)
     amp: bool | None = None  # fine-tuning recipes: autocast + loss scaler (None: on for CUDA); the CPU stays fp32
 
 
@@ -127,6 +131,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             "reads a dev.pkl it does not publish); pass eval_split to choose")
     train, val = training_samples(dataset, cfg.train_split, log), _present(dataset, split, log)
     clips = ClipReader(dataset, cfg.cache_frames)
+    if cfg.cache_frames:  # every split read decoded once into a packed file, memory-mapped by each epoch
+        clips.use_packed([*cfg.train_split.split("+"), split], {s.id for s in [*train, *val]}, cfg.cache_dir, log)
     batches = BatchMaker(dataset, card, recipe, clips, table, device)
     output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
     for epoch in range(start_epoch, epochs):
@@ -135,6 +141,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             warnings.simplefilter("ignore", UserWarning)
             scheduler.step()  # the official loop steps the cosine schedule at the start of every epoch
         rng, nprng = random.Random(seed * 1000 + epoch), np.random.default_rng(seed * 1000 + epoch)
+        profile = make_profile(cfg.profile, 0, device)  # one table per epoch
         torch.manual_seed(distributed.seed_for_rank(seed * 1000 + epoch))  # the same epoch after a resume
         order = train[:]
         rng.shuffle(order)  # the same order on every rank
@@ -145,7 +152,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
         for step, i in enumerate(range(0, steps * batch_size, batch_size)):
             progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
             batch = rank_slice(order[i:i + batch_size])  # this rank's share of the global batch
+            profile.lap()
             inputs = batches.make(batch, rng, nprng)
+            profile.lap(AUGMENT)
             labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=device)
             names = list(inputs)
             mixed, mixup = mixup_streams([inputs[n] for n in names], labels, recipe.mixup_p, recipe.mixup_alpha, nprng)
@@ -154,15 +163,21 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
                                    eps=recipe.smoothing_eps, tau=recipe.smoothing_tau, similarity=similarity,
                                    word_vectors=vectors, inter_modality=recipe.inter_modality_weight,
                                    topk=recipe.inter_modality_topk)
+            profile.lap(MODEL)  # mixup, forward, loss
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if recipe.ema_beta is not None:
                 update_gloss_ema_(net, ema_beta(epoch, epochs, recipe.ema_beta))
             losses.append(float(loss.detach()))
+            profile.lap(BACKWARD)  # backward, step, EMA
+            profile.clips += len(batch)
         progress(f"epoch {epoch + 1}/{epochs}: train", steps, steps)
+        profile.lap()
         top1 = validate(net, dataset, val, card, clips, table, output, device, cfg.eval_batch_size,
-                        lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total))
+                        lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total),
+                        cfg.workers)
+        profile.lap(VALIDATION)
         entry = {"epoch": epoch + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                  f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
                  "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
@@ -183,6 +198,9 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
             handle.writelines(json.dumps(h) + "\n" for h in history)
         log(f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.3f}, {split} top-1 {top1:.1f}% "
             f"(best {best:.1f}%), {entry['seconds']} s")
+        if cfg.profile:
+            for line in profile.stop().lines(f"epoch {epoch + 1} profile (train, then {split})"):
+                log(line)
     best = max((h[f"{split}_top1"] for h in history), default=float("nan"))
     return IsolatedTrainResult(out / "best.safetensors", out / "last.safetensors", out / "best.ckpt", history, best)
 
@@ -192,13 +210,29 @@ class ClipReader:
 
     def __init__(self, dataset, cache: bool, frame_drop: int | None = None):
         # frame_drop: the card's (SignNet's decord keeps every frame); None: the dataset's official drop
-        self.dataset, self.cache, self.clips, self.frame_drop = dataset, cache, {}, frame_drop
+        self.dataset, self.cache, self.clips, self.packed = dataset, cache, {}, []
+        self.frame_drop = frame_drop
+
+    def use_packed(self, splits, ids: set[str], folder=None, log=None) -> None:
+        """Read the ``ids`` of ``splits`` from packed frame caches (bench.data.frame_cache), built when needed."""
+        from bench.data.frame_cache import isolated_cache
+
+        for split in dict.fromkeys(splits):
+            samples = [s for s in self.dataset.samples(split) if s.id in ids]
+            self.packed.append(isolated_cache(self.dataset, split, samples, folder, 0, log))
 
     def __call__(self, sample, views) -> list[np.ndarray]:
         from bench.data.views import pad_edges
 
         if not self.cache:
             return self.dataset.read_views(sample, views)
+        official = self.frame_drop in (None, getattr(self.dataset, "official_frame_drop", None))
+        for packed in self.packed if official else ():  # packed caches hold the official drop's frames
+            try:
+                frames = packed.read(sample.id)
+            except KeyError:
+                continue
+            return [pad_edges(np.array(frames[list(v.indices)]), v.pad) for v in views]
         if sample.id not in self.clips:
             count = self.dataset.frame_count(sample, self.frame_drop)
             self.clips[sample.id] = self.dataset.read_frames(sample, np.arange(count))
@@ -268,8 +302,10 @@ def _rgb(video):
 
 
 def validate(model, dataset, samples, card, clips: ClipReader, table, output: str, device: str,
-             batch_size: int, progress: Callable[[int, int], None] | None = None, protocol: str = "1view") -> float:
-    """Per-instance top-1 (percent) of ``output`` under ``protocol`` (default: the 1-view protocol)."""
+             batch_size: int, progress: Callable[[int, int], None] | None = None, workers: int = 0,
+             protocol: str = "1view") -> float:
+    """Per-instance top-1 (percent) of ``output`` under ``protocol`` (default: the 1-view protocol; inputs prepared
+    by ``workers`` DataLoader processes when > 0: the same numbers)."""
     import torch
 
     from bench.runners.isolated import window_inputs, score_sample
@@ -280,6 +316,10 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
     streams = tuple(model.inputs)
     hits, total = 0, len(samples)
     samples = shard(samples)  # under torchrun each rank scores its share
+    if workers:
+        hits = _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size,
+                                      progress, workers, protocol)
+        return 100.0 * sum(distributed.gather_objects(int(hits))) / max(1, total)
     with torch.no_grad():
         for count, sample in enumerate(samples, 1):
             inputs = window_inputs(sample, dataset, (protocol,), streams, table, card, device, read_views=clips)
@@ -288,6 +328,30 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
             if progress:
                 progress(count, len(samples))
     return 100.0 * sum(distributed.gather_objects(int(hits))) / max(1, total)
+
+
+def _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size, progress,
+                           workers, protocol: str = "1view") -> int:
+    """The top-1 hits of ``samples`` (this rank's share), their clips prepared in ``workers`` processes."""
+    import torch
+
+    from bench.data.loader import batch_loader
+    from bench.runners.isolated import PreparedSamples, ViewInputs, score_sample
+
+    prepared = PreparedSamples(samples, dataset, (protocol,), tuple(model.inputs), table, card, "cpu", clips)
+    hits = 0
+    with torch.no_grad():
+        for count, item in enumerate(batch_loader(prepared, workers, device), 1):
+            if item["error"] is not None:
+                raise RuntimeError(f"validation clip {item['sample'].id}: {item['error']}")
+            inputs = ViewInputs(item["protocols"])
+            inputs.update({key: {} for key in item["keys"]})
+            row = score_sample(model, item["sample"], inputs, (protocol,), (output,), batch_size, device, False,
+                               stacked=item["stacked"])
+            hits += row["ranks"][f"{protocol}/{output}"] == 0
+            if progress:
+                progress(count, len(samples))
+    return hits
 
 
 def training_samples(dataset, splits: str, log: Log) -> list:

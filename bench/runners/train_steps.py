@@ -161,7 +161,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
             model.eval()
             top1 = validate(net, dataset, val, card, clips, None, card.protocol.outputs[0], device, 8,
                             lambda d, t: progress(split, d, t),
-                            card.protocol.views[0] if finetune else "1view")  # VideoMAE: its one-clip test
+                            protocol=card.protocol.views[0] if finetune else "1view")  # VideoMAE: one clip
             model.train()
             entry = {"step": step + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                      f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],

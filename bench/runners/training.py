@@ -20,7 +20,9 @@ import numpy as np
 from bench import distributed
 from bench.data import get_dataset
 from bench.data.video import pad_batch, train_transform
+from bench.data.loader import to_device
 from bench.io.atomic import atomic_open
+from bench.profile import BACKWARD, H2D, MODEL, READ, SCORING, TRANSFORM, make_profile
 from bench.progress import Progress, no_progress
 from bench.runners.continuous import decode_samples
 from bench.runners.cslr_losses import cslr_loss
@@ -44,13 +46,15 @@ class TrainConfig:
     amp: bool | None = None  # None: on for CUDA, off on CPU
     seed: int = 0
     eval_split: str = "dev"
-    cache_frames: bool = False  # keep decoded frames in memory (small datasets)
+    cache_frames: bool = False  # decode train and dev once into packed uint8 files (bench.data.frame_cache)
     workers: int = 2
     variant: dict[str, Any] = field(default_factory=dict)  # builder arguments (reduced widths for demos)
     init: str | None = None  # a checkpoint to start from (weights only)
     backbone_weights: str | None = None  # the papers' pretrained backbone file (the card's init_backbone reads it)
     checkpoint_activations: bool = False  # recompute backbone activations in backward (SlowFastSign)
     threads: int | None = None  # torch threads (None: bench.threads' policy)
+    cache_dir: Path | None = None  # the packed frame cache's folder (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
+    profile: bool = False  # print each epoch's per-stage profile
 
 
 @dataclass
@@ -113,19 +117,18 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
     train = [s for s in dataset.samples("train") if dataset.frame_paths(s)]
     dev = [s for s in dataset.samples(cfg.eval_split) if dataset.frame_paths(s)]
     size = (card.input.frame_size, card.input.frame_size)
-    cache: dict[str, np.ndarray] = {}
+    train_frames = dev_frames = lambda sample: dataset.read_frames(sample, size)  # noqa: E731
+    if cfg.cache_frames:  # both splits decoded once into packed files, shared by every epoch and the workers
+        from bench.data.frame_cache import continuous_cache
 
-    def frames(sample):
-        if not cfg.cache_frames:
-            return dataset.read_frames(sample, size)
-        if sample.id not in cache:
-            cache[sample.id] = dataset.read_frames(sample, size)
-        return cache[sample.id]
+        train_frames = continuous_cache(dataset, "train", train, size, cfg.cache_dir, cfg.workers, log)
+        dev_frames = continuous_cache(dataset, cfg.eval_split, dev, size, cfg.cache_dir, cfg.workers, log)
 
     protocol = {"batch_size": card.protocol.batch_size, "decoder": card.protocol.decoder,
                 "beam_width": card.protocol.beam_width, "head": card.protocol.output}
     for epoch in range(start_epoch, epochs):
         began = time.perf_counter()
+        profile = make_profile(cfg.profile, cfg.workers, cfg.device)  # one table per epoch
         rng = random.Random(cfg.seed * 1000 + epoch)  # the same shuffles, augmentations and dropout after a resume
         torch.manual_seed(distributed.seed_for_rank(cfg.seed * 1000 + epoch))
         order = train[:]
@@ -138,37 +141,46 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
             # one generator per clip of the epoch: a clip's augmentation is the same whichever rank takes it
             clip_rngs = [random.Random((cfg.seed * 1000 + epoch) * 1_000_003 + i + j) for j in range(batch_size)]
             batch, clip_rngs = rank_slice(order[i:i + batch_size]), rank_slice(clip_rngs)
-            videos = [train_transform(frames(s), card.input, r, recipe.flip, recipe.temporal_rescale, cfg.dataset)
-                      for s, r in zip(batch, clip_rngs)]
+            with profile.stage(READ):
+                clips = [train_frames(s) for s in batch]
+            with profile.stage(TRANSFORM):
+                videos = [train_transform(c, card.input, r, recipe.flip, recipe.temporal_rescale, cfg.dataset)
+                          for c, r in zip(clips, clip_rngs)]
             # padded to the global batch's longest clip: the frames BatchNorm sees are one process's
             longest = max(distributed.gather_objects(max(len(v) for v in videos)))
             video, lengths, ordering = pad_batch(videos, card.temporal_layout, longest)
             labels = [[gloss_ids[g] for g in batch[j].glosses] for j in ordering]
             targets = torch.tensor([g for label in labels for g in label], dtype=torch.long)
             target_lengths = torch.tensor([len(label) for label in labels], dtype=torch.long)
-            with torch.autocast(device_type=torch.device(device).type, enabled=amp):
-                result = model(video.to(device), lengths.to(device))
-            loss, _ = cslr_loss(result, targets, target_lengths, recipe.loss_weights, recipe.distillation_temperature,
-                                recipe.branch_weights)
+            with profile.stage(H2D):
+                video, lengths = to_device(video, device), to_device(lengths, device)
+            with profile.stage(MODEL):  # forward and loss (the loss outside autocast, as before)
+                with torch.autocast(device_type=torch.device(device).type, enabled=amp):
+                    result = model(video, lengths)
+                loss, _ = cslr_loss(result, targets, target_lengths, recipe.loss_weights,
+                                    recipe.distillation_temperature, recipe.branch_weights)
             if not distributed.all_true(torch.isfinite(loss)):  # the official loop skips such batches too
                 log(f"epoch {epoch}: non-finite loss on {[s.id for s in batch]}, batch skipped")
                 continue
-            optimizer.zero_grad()
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            losses.append(float(loss.detach()))
+            with profile.stage(BACKWARD):
+                optimizer.zero_grad()
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                losses.append(float(loss.detach()))
+            profile.clips += len(batch)
         progress(f"epoch {epoch + 1}/{epochs}: train", steps, steps)
         scheduler.step()
         model.eval()
         done: dict[str, dict] = {}
-        decode_samples(net, card, dev, frames, id_to_gloss, protocol, device, amp, cfg.workers, done,
+        decode_samples(net, card, dev, dev_frames, id_to_gloss, protocol, device, amp, cfg.workers, done,
                        dataset=cfg.dataset, progress=progress, stage=f"epoch {epoch + 1}/{epochs}: {cfg.eval_split}",
-                       shard=distributed.world_size() > 1)
+                       profile=profile, shard=distributed.world_size() > 1)
         done, _ = gather_rows(done, set(), [])  # every rank decoded its share of the pairs
         hyps = {k: v["glosses"] for k, v in done.items()}
         reference = [seg for seg in dataset.reference(cfg.eval_split) if seg.file in {s.id for s in dev}]
-        wer = score(reference, hyps, scorer="python").wer
+        with profile.stage(SCORING):
+            wer = score(reference, hyps, scorer="python").wer
         entry = {"epoch": epoch + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                  f"{cfg.eval_split}_wer": wer, "lr": optimizer.param_groups[0]["lr"],
                  "seconds": round(time.perf_counter() - began, 1), "threads": threads["threads"]}
@@ -187,6 +199,9 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
             handle.writelines(json.dumps(h) + "\n" for h in history)
         log(f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.3f}, {cfg.eval_split} WER {wer:.1f}% "
             f"(best {best:.1f}%), {entry['seconds']} s")
+        if cfg.profile:
+            for line in profile.stop().lines(f"epoch {epoch + 1} profile (train + {cfg.eval_split})"):
+                log(line)
     best = min(h[f"{cfg.eval_split}_wer"] for h in history) if history else float("nan")
     return TrainResult(out / "best.safetensors", out / "last.safetensors", history, best)
 

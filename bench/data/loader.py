@@ -1,0 +1,49 @@
+"""The input pipeline every runner shares: prepared batches from DataLoader worker processes, in order.
+
+A runner hands over a map-style dataset whose items are whole prepared batches (the official batch composition
+is decided before, in the main process, so that it does not depend on the number of workers); ``workers``
+processes decode, resize and transform them ahead of the model (``prefetch`` batches each: bounded memory),
+into pinned memory when the model runs on CUDA, and the copy to the device does not block. ``workers=0`` does the
+same work in the main process, with the same results.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+from bench.profile import INPUT_WAIT, OFF
+
+
+def batch_loader(items, workers: int, device: str, prefetch: int = 2):
+    """A ``DataLoader`` over ``items`` (each item one prepared batch; no re-batching), in order."""
+    import torch
+
+    workers = max(0, int(workers))
+    return torch.utils.data.DataLoader(items, batch_size=None, shuffle=False, num_workers=workers, collate_fn=_as_is,
+                                       pin_memory=str(device).startswith("cuda"),
+                                       prefetch_factor=prefetch if workers else None, persistent_workers=False)
+
+
+def _as_is(item):
+    """Items are already what the runner takes (no numpy-to-tensor conversion, no re-batching)."""
+    return item
+
+
+def timed(loader, profile=OFF) -> Iterator:
+    """Iterate ``loader``; with workers, the main process's wait for each batch is the profile's input wait."""
+    iterator = iter(loader)
+    while True:
+        began = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        if profile.workers:
+            profile.add(INPUT_WAIT, time.perf_counter() - began)
+        yield item
+
+
+def to_device(tensor, device: str):
+    """Host-to-device copy; asynchronous from pinned memory on CUDA."""
+    return tensor.to(device, non_blocking=str(device).startswith("cuda"))
