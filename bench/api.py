@@ -34,11 +34,13 @@ def train(config, log=print, progress=None):
     from bench.runners.train_steps import train_steps
     from bench.runners.training import train_continuous
     from zoo.cards import get_card
+    from zoo.finetune_recipe import FinetuneRecipe
     from zoo.step_recipe import StepTrainRecipe
 
     if not isinstance(config, IsolatedTrainConfig):
         return train_continuous(config, log, progress)
-    steps = isinstance(get_card(config.model).training, StepTrainRecipe)  # the card's recipe picks the loop
+    # the card's recipe picks the loop; VideoMAE fine-tuning runs in the step loop, counted in epochs
+    steps = isinstance(get_card(config.model).training, (StepTrainRecipe, FinetuneRecipe))
     return (train_steps if steps else train_isolated)(config, log, progress)
 
 

@@ -291,7 +291,8 @@ def train(
     lr: float = typer.Option(None, help="default: the card's recipe"),
     device: str = typer.Option("cpu", help="cpu, cuda, ..."),
     amp: bool = typer.Option(None, help="mixed precision (default: on for CUDA, as the official code)"),
-    init: str = typer.Option(None, help="start from this checkpoint's weights (same vocabulary)"),
+    init: str = typer.Option(None, help="start from this checkpoint's weights (same vocabulary; fine-tuning "
+                             "recipes: a previous stage, a head of another class count re-initialised)"),
     backbone_weights: str = typer.Option(None, help="the paper's pretrained backbone: torchvision resnet18 "
                                          "(resnet18-f37072fd.pth) for CorrNet/VAC, SLOWFAST_64x2_R101_50_50.pkl for "
                                          "SlowFastSign, S3D_kinetics400.pt for the NLA-SLR stages"),
@@ -326,15 +327,17 @@ def train(
     try:
         isolated = get_card(model).task == "isolated"
         if isolated:
-            if checkpoint_activations or amp:
-                raise ValueError("--checkpoint-activations and --amp are continuous-SLR options (NLA-SLR trains "
-                                 "in fp32)")
+            from zoo.finetune_recipe import FinetuneRecipe
+
+            if checkpoint_activations or (amp and not isinstance(get_card(model).training, FinetuneRecipe)):
+                raise ValueError("--checkpoint-activations and --amp are continuous-SLR and fine-tuning options "
+                                 "(NLA-SLR trains in fp32)")
             cfg = IsolatedTrainConfig(model, dataset, data_root, out, keypoints, word_vectors, epochs, batch_size, lr,
                                       device, seed, cache_frames=cache_frames, init=init,
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
                                       eval_split=eval_split, init_matching=init_matching, landmarks=landmarks,
-                                      cache_dir=cache_dir, profile=profile, workers=workers)
+                                      cache_dir=cache_dir, profile=profile, workers=workers, amp=amp)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,

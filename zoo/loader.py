@@ -90,6 +90,43 @@ def load_model(name: str, checkpoint: str | None = None, num_classes: int | None
     return LoadedModel(model, card, classes, chosen, ckpt, report, _load_backbone(card, model, backbone))
 
 
+def load_stage_init(name: str, checkpoint: str, num_classes: int, trust: bool = False,
+                    **variant: Any) -> tuple[Any, list[str]]:
+    """Start a fine-tuning stage (``bench train --init``) from a previous stage's checkpoint (VideoMAEv2 K710 ->
+    ASL-Citizen -> WLASL): every tensor loads strictly, except that a head (the card's ``classifier_key`` and its
+    bias) of another class count is left out and the new head keeps its fresh initialisation, as the official
+    ``--finetune`` does; the returned lines say so, naming the keys as the file spells them."""
+    card = get_card(name)
+    ckpt = read_checkpoint(checkpoint, _weights_keys(card), trust)
+    theirs = ckpt.metadata.get("card")  # another card of the same architecture loads; keys decide
+    state = ckpt.state_dict
+    if card.key_prefix and ckpt.format == "official":
+        state = strip_prefix(state, card.key_prefix, checkpoint)
+        ckpt.file_keys = {k[len(card.key_prefix):]: ckpt.file_keys.get(k, k) for k in state}
+    head = card.classifier_key.rsplit(".", 1)[0]
+    head_keys = [k for k in state if k.rsplit(".", 1)[0] == head]
+    found = classes_in(state, card.classifier_key)
+    lines = []
+    if found is not None and found != num_classes:
+        spell = file_spelling(ckpt.file_keys)
+        lines.append(f"{checkpoint}: its head has {found} classes, the data has {num_classes}: "
+                     f"{', '.join(spell(k) for k in head_keys)} not loaded, a new {num_classes}-class head is "
+                     "initialised (as the official fine-tuning does)")
+        state = {k: v for k, v in state.items() if k not in head_keys}
+    model = card.build(num_classes, **_tuples(variant))
+    report = check_state_dict(model, state, card.shared_keys, ckpt.file_keys)
+    if lines:
+        report.missing = [k for k in report.missing if k not in head_keys]
+    if not report.ok:
+        problems = report.lines()
+        raise CheckpointError(f"{checkpoint}: does not fit {card.name} ({len(problems)} problems):\n  "
+                              + "\n  ".join(problems))
+    model.load_state_dict(state, strict=not lines)
+    origin = f" of a {theirs} checkpoint" if "card" in ckpt.metadata else ""
+    lines.insert(0, f"{checkpoint}: {len(state)} tensors{origin} loaded into {card.name}")
+    return model, lines
+
+
 def _load_backbone(card: ModelCard, model: Any, backbone: str | None) -> list[str] | None:
     """The card's ``init_backbone`` on ``backbone`` (None: nothing given, nothing read)."""
     if backbone is None:

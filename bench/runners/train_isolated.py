@@ -62,6 +62,7 @@ class IsolatedTrainConfig:
     landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
     profile: bool = False  # print each epoch's per-stage profile (epoch recipes)
     workers: int = 0  # DataLoader processes preparing the validation clips (epoch recipes; 0: the main process)
+    amp: bool | None = None  # fine-tuning recipes: autocast + loss scaler (None: on for CUDA); the CPU stays fp32
 
 
 @dataclass
@@ -207,8 +208,10 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
 class ClipReader:
     """Frames of temporal views, optionally from whole clips decoded once and kept in memory."""
 
-    def __init__(self, dataset, cache: bool):
+    def __init__(self, dataset, cache: bool, frame_drop: int | None = None):
+        # frame_drop: the card's (SignNet's decord keeps every frame); None: the dataset's official drop
         self.dataset, self.cache, self.clips, self.packed = dataset, cache, {}, []
+        self.frame_drop = frame_drop
 
     def use_packed(self, splits, ids: set[str], folder=None, log=None) -> None:
         """Read the ``ids`` of ``splits`` from packed frame caches (bench.data.frame_cache), built when needed."""
@@ -223,14 +226,16 @@ class ClipReader:
 
         if not self.cache:
             return self.dataset.read_views(sample, views)
-        for packed in self.packed:
+        official = self.frame_drop in (None, getattr(self.dataset, "official_frame_drop", None))
+        for packed in self.packed if official else ():  # packed caches hold the official drop's frames
             try:
                 frames = packed.read(sample.id)
             except KeyError:
                 continue
             return [pad_edges(np.array(frames[list(v.indices)]), v.pad) for v in views]
         if sample.id not in self.clips:
-            self.clips[sample.id] = self.dataset.read_frames(sample, np.arange(self.dataset.frame_count(sample)))
+            count = self.dataset.frame_count(sample, self.frame_drop)
+            self.clips[sample.id] = self.dataset.read_frames(sample, np.arange(count))
         frames = self.clips[sample.id]
         return [pad_edges(frames[list(v.indices)], v.pad) for v in views]
 
@@ -297,9 +302,10 @@ def _rgb(video):
 
 
 def validate(model, dataset, samples, card, clips: ClipReader, table, output: str, device: str,
-             batch_size: int, progress: Callable[[int, int], None] | None = None, workers: int = 0) -> float:
-    """Per-instance top-1 (percent) of ``output`` under the 1-view protocol (inputs prepared by ``workers``
-    DataLoader processes when > 0: the same numbers)."""
+             batch_size: int, progress: Callable[[int, int], None] | None = None, workers: int = 0,
+             protocol: str = "1view") -> float:
+    """Per-instance top-1 (percent) of ``output`` under ``protocol`` (default: the 1-view protocol; inputs prepared
+    by ``workers`` DataLoader processes when > 0: the same numbers)."""
     import torch
 
     from bench.runners.isolated import window_inputs, score_sample
@@ -312,27 +318,27 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
     samples = shard(samples)  # under torchrun each rank scores its share
     if workers:
         hits = _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size,
-                                      progress, workers)
+                                      progress, workers, protocol)
         return 100.0 * sum(distributed.gather_objects(int(hits))) / max(1, total)
     with torch.no_grad():
         for count, sample in enumerate(samples, 1):
-            inputs = window_inputs(sample, dataset, ("1view",), streams, table, card, device, read_views=clips)
-            row = score_sample(model, sample, inputs, ("1view",), (output,), batch_size, device, False)
-            hits += row["ranks"][f"1view/{output}"] == 0
+            inputs = window_inputs(sample, dataset, (protocol,), streams, table, card, device, read_views=clips)
+            row = score_sample(model, sample, inputs, (protocol,), (output,), batch_size, device, False)
+            hits += row["ranks"][f"{protocol}/{output}"] == 0
             if progress:
                 progress(count, len(samples))
     return 100.0 * sum(distributed.gather_objects(int(hits))) / max(1, total)
 
 
 def _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size, progress,
-                           workers) -> int:
+                           workers, protocol: str = "1view") -> int:
     """The top-1 hits of ``samples`` (this rank's share), their clips prepared in ``workers`` processes."""
     import torch
 
     from bench.data.loader import batch_loader
     from bench.runners.isolated import PreparedSamples, ViewInputs, score_sample
 
-    prepared = PreparedSamples(samples, dataset, ("1view",), tuple(model.inputs), table, card, "cpu", clips)
+    prepared = PreparedSamples(samples, dataset, (protocol,), tuple(model.inputs), table, card, "cpu", clips)
     hits = 0
     with torch.no_grad():
         for count, item in enumerate(batch_loader(prepared, workers, device), 1):
@@ -340,9 +346,9 @@ def _validate_with_workers(model, dataset, samples, card, clips, table, output, 
                 raise RuntimeError(f"validation clip {item['sample'].id}: {item['error']}")
             inputs = ViewInputs(item["protocols"])
             inputs.update({key: {} for key in item["keys"]})
-            row = score_sample(model, item["sample"], inputs, ("1view",), (output,), batch_size, device, False,
+            row = score_sample(model, item["sample"], inputs, (protocol,), (output,), batch_size, device, False,
                                stacked=item["stacked"])
-            hits += row["ranks"][f"1view/{output}"] == 0
+            hits += row["ranks"][f"{protocol}/{output}"] == 0
             if progress:
                 progress(count, len(samples))
     return hits
