@@ -69,13 +69,13 @@ CARD = register_model(ModelCard(
 
 # SignNet's recipe at CPU scale, for a ViT that starts from scratch on 192 clips: what only helps a network
 # fine-tuned from K710 is switched off (measured below), the optimiser and its schedule stay SignNet's
-TINY_RECIPE = replace(SIGNNET, epochs=150, batch_size=8, lr=0.08, warmup_epochs=5, weight_decay=0.05, layer_decay=1.0,
+TINY_RECIPE = replace(SIGNNET, epochs=120, batch_size=8, lr=0.08, warmup_epochs=5, weight_decay=0.05, layer_decay=1.0,
                       drop_path=0.0, auto_augment=None, crop_scale=(0.8, 1.0), flip=0.0,
                       erase_prob=0.0, mixup_alpha=0.0, cutmix_alpha=0.0, mixup_prob=0.0, label_smoothing=0.0,
                       dataset_overrides={},
                       notes=("SignNet's fine-tuning loop (AdamW, linear warm-up from 0, cosine, lr x batch / 256) at "
                              "CPU scale, from scratch: batch 8, base lr 0.08 (peak 2.5e-3), 5 warm-up epochs, "
-                             "150 epochs, wd 0.05, no layer decay, no drop path, crops of 80-100 %; no RandAugment, "
+                             "120 epochs, wd 0.05, no layer decay, no drop path, crops of 80-100 %; no RandAugment, "
                              "mixup, cutmix, label smoothing, random erasing or flip.",
                              "Why: those are regularisers for a ViT-B fine-tuned from K710 weights; a 4-block ViT "
                              "trained from scratch on the 192 synthetic clips cannot learn under them (the full recipe "
