@@ -18,7 +18,8 @@ from zoo.loader import load_stage_init
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
-    dataset, _ = make_dataset(tmp_path_factory.mktemp("wlasl"), {"train": 2, "val": 1}, seed=5, signers=3)
+    dataset, _ = make_dataset(tmp_path_factory.mktemp("wlasl"), {"train": 2, "val": 1}, seed=5, signers=3,
+                              landmarks=True)  # the card reads H&HT mosaics
     return dataset
 
 
@@ -45,14 +46,16 @@ def test_losses_and_rates_of_the_first_updates(release, tmp_path):
     peak = recipe.lr * 4 / 256
     assert any(f"6 updates of 4 per epoch, 6 updates, peak lr {peak:.3g}" in m for m in messages)
     # near-zero head (init_scale 1e-3) and a rate still near 0: the first epoch's soft-target loss is ln(12)
-    assert result.history[0]["loss"] == pytest.approx(math.log(12), abs=2e-3)
+    # (measured 2.4872: the 128-wide head's first updates, unsmoothed targets)
+    assert result.history[0]["loss"] == pytest.approx(math.log(12), abs=5e-3)
     # a steep rate (base 2.0: 0.03 peak): the epoch losses of this seed, measured; any change to the clip
-    # pipeline, the mixing, the targets, the groups or the schedule moves them
+    # pipeline, the targets, the groups or the schedule moves them (the tiny recipe mixes nothing: SIGNNET's
+    # mixing is tested in tests/data/test_videomae_augment.py)
     steep = train_steps(config(release, tmp_path / "b", 18, save_every=6, epochs=6, lr=2.0), log=lambda *_: None)
-    assert [h["loss"] for h in steep.history] == pytest.approx([2.4924, 2.5880, 2.6248], abs=2e-3)
+    assert [h["loss"] for h in steep.history] == pytest.approx([2.4532, 2.8893, 3.0979], abs=2e-3)
     table = cosine_table(2.0 * 4 / 256, recipe.min_lr * 4 / 256, 6, 6, recipe.warmup_epochs)
-    # logged: group 0 (the patch embedding, layer 0, scale 0.9^5) at the rate of the next update
-    assert steep.history[-1]["lr"] == pytest.approx(float(table[18]) * 0.9 ** 5)
+    # logged: group 0 (the patch embedding, layer 0, scale layer_decay^5: 1 in the tiny recipe) at the next rate
+    assert steep.history[-1]["lr"] == pytest.approx(float(table[18]) * recipe.layer_decay ** 5)
 
 
 def test_resumed_training_equals_uninterrupted(release, tmp_path):
@@ -81,7 +84,7 @@ def test_init_reinitialises_a_head_of_another_size_and_says_so(tmp_path):
     model, lines = load_stage_init("signnet_tiny", str(path), 12)
     assert "7 classes, the data has 12" in lines[1] and "head.bias, head.weight not loaded" in lines[1]
     assert torch.equal(model.blocks[3].mlp.fc2.weight, source.blocks[3].mlp.fc2.weight)
-    assert model.head.weight.shape == (12, 64) and model.head.weight.abs().max() < 0.01  # a fresh near-zero head
+    assert model.head.weight.shape == (12, 128) and model.head.weight.abs().max() < 0.01  # a fresh near-zero head
     same, lines = load_stage_init("signnet_tiny", str(path), 7)
     assert len(lines) == 1 and torch.equal(same.head.weight, source.head.weight)  # same classes: all of it, strictly
     state = dict(source.state_dict())

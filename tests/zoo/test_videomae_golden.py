@@ -1,12 +1,12 @@
 """Golden outputs of the VideoMAEv2 / SignNet architecture at tiny size (open_clip style): same weights, same input,
 same logits.
 
-Cases: ``signnet_tiny`` (64 wide, 4 blocks, 4 heads, patch 16, tubelet 2, 64x64 frames, 8 frames) with the native
-position table, and with the interpolated one (the 16-frame table stretched to 8 frames), 12 classes. Weights are
-regenerated with ``golden.fill_model_``, not stored; every tensor is non-zero (the official init leaves the biases
-and q/v biases at zero and the head near zero, which would hide them); the fixed position table is derived, not
-filled. The full-size ViT-B/16 was checked against the official ``modeling_finetune.py`` with
-``benchmarks/official_parity_videomae.py``; this file guards those numerics. Regenerate
+Cases: ``signnet_tiny`` (128 wide, 4 blocks, 4 heads, patch 32, tubelet 1, 64x64 frames) at 8 frames (its card reads
+16: at 8 the two tables differ) with the native position table, and with the interpolated one (the 16-frame table
+stretched to 8 frames), 12 classes. Weights are regenerated with ``golden.fill_model_``, not stored; every tensor is
+non-zero (the official init leaves the biases and q/v biases at zero and the head near zero, which would hide them);
+the fixed position table is derived, not filled. The full-size ViT-B/16 was checked against the official
+``modeling_finetune.py`` with ``benchmarks/official_parity_videomae.py``; this file guards those numerics. Regenerate
 ``tests/fixtures/videomae_golden.npz`` with ``python tests/zoo/make_golden.py videomae``.
 """
 
@@ -25,8 +25,8 @@ from zoo import get_card
 from zoo.videomae import Attention, VideoMAEClassifier
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "videomae_golden.npz"
-CASES = {"signnet_tiny": ("signnet_tiny", {}),
-         "signnet_tiny_interpolated": ("signnet_tiny", {"pos_table": "interpolated"})}
+CASES = {"signnet_tiny": ("signnet_tiny", {"num_frames": 8}),
+         "signnet_tiny_interpolated": ("signnet_tiny", {"num_frames": 8, "pos_table": "interpolated"})}
 NUM_CLASSES = 12
 CLIPS, FRAMES, SIZE = 2, 8, 64
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

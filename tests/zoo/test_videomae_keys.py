@@ -59,9 +59,11 @@ def test_interpolated_table_stretches_the_16_frame_table_along_time():
     assert torch.allclose(stretched[2], 0.25 * base[0] + 0.75 * base[1], atol=1e-6)
     assert torch.equal(interpolated_table(8, 8, 14, 768), position_table(1568, 768))  # 16 frames: unchanged
     assert not torch.allclose(interpolated_table(16, 8, 14, 768), position_table(3136, 768))
-    tiny = get_card("signnet_tiny")  # 8 frames: 4 tubelets x 16 patches of 64 dims; interpolated from 16 frames
-    assert torch.equal(tiny.build(3).pos_embed, position_table(64, 64))
-    assert torch.equal(tiny.build(3, pos_table="interpolated").pos_embed, interpolated_table(4, 8, 4, 64))
+    tiny = get_card("signnet_tiny")  # 16 frames: 16 tubelets x 4 patches of 128 dims; at 8, interpolated from 16
+    assert torch.equal(tiny.build(3).pos_embed, position_table(64, 128))
+    assert torch.equal(tiny.build(3, pos_table="interpolated").pos_embed, position_table(64, 128))  # 16: unchanged
+    eight = tiny.build(3, num_frames=8, pos_table="interpolated").pos_embed
+    assert torch.equal(eight, interpolated_table(8, 16, 2, 128))
 
 
 def test_head_starts_near_zero_and_drop_path_is_linear():
@@ -78,8 +80,8 @@ def test_head_starts_near_zero_and_drop_path_is_linear():
 
 def test_wrong_clip_size_is_named():
     model = get_card("signnet_tiny").build(5)
-    with pytest.raises(ValueError, match="clips of 16 frames of 64x64; this model takes 8 frames of 64x64"):
-        model(torch.zeros(1, 3, 16, 64, 64))
+    with pytest.raises(ValueError, match="clips of 8 frames of 64x64; this model takes 16 frames of 64x64"):
+        model(torch.zeros(1, 3, 8, 64, 64))
 
 
 def test_cards():
