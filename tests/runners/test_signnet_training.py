@@ -52,7 +52,7 @@ def test_losses_and_rates_of_the_first_updates(release, tmp_path):
     # pipeline, the targets, the groups or the schedule moves them (the tiny recipe mixes nothing: SIGNNET's
     # mixing is tested in tests/data/test_videomae_augment.py)
     steep = train_steps(config(release, tmp_path / "b", 18, save_every=6, epochs=6, lr=2.0), log=lambda *_: None)
-    assert [h["loss"] for h in steep.history] == pytest.approx([2.4532, 2.8893, 3.0979], abs=2e-3)
+    assert [h["loss"] for h in steep.history] == pytest.approx([2.4655, 2.9170, 3.0913], abs=2e-3)
     table = cosine_table(2.0 * 4 / 256, recipe.min_lr * 4 / 256, 6, 6, recipe.warmup_epochs)
     # logged: group 0 (the patch embedding, layer 0, scale layer_decay^5: 1 in the tiny recipe) at the next rate
     assert steep.history[-1]["lr"] == pytest.approx(float(table[18]) * recipe.layer_decay ** 5)

@@ -1,7 +1,7 @@
 """Golden outputs of the VideoMAEv2 / SignNet architecture at tiny size (open_clip style): same weights, same input,
 same logits.
 
-Cases: ``signnet_tiny`` (128 wide, 4 blocks, 4 heads, patch 32, tubelet 1, 64x64 frames) at 8 frames (its card reads
+Cases: ``signnet_tiny`` (128 wide, 4 blocks, 4 heads, patch 64, tubelet 1, 128x128 frames) at 8 frames (its card reads
 16: at 8 the two tables differ) with the native position table, and with the interpolated one (the 16-frame table
 stretched to 8 frames), 12 classes. Weights are regenerated with ``golden.fill_model_``, not stored; every tensor is
 non-zero (the official init leaves the biases and q/v biases at zero and the head near zero, which would hide them);
@@ -28,7 +28,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "videomae_golden.npz
 CASES = {"signnet_tiny": ("signnet_tiny", {"num_frames": 8}),
          "signnet_tiny_interpolated": ("signnet_tiny", {"num_frames": 8, "pos_table": "interpolated"})}
 NUM_CLASSES = 12
-CLIPS, FRAMES, SIZE = 2, 8, 64
+CLIPS, FRAMES, SIZE = 2, 8, 128
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 SEED = 0
 RANKED = 2  # the top-1 class: the fixture refuses near ties between the top two

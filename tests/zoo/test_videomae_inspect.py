@@ -73,6 +73,6 @@ def test_a_signnet_deepspeed_file_gives_the_trained_models_logits(tmp_path):
             tensor.add_(torch.randn_like(tensor) * 0.01)
     path = save_deepspeed(tmp_path / "mp_rank_00_model_states.pt", trained.state_dict())
     loaded = load_model("signnet_tiny", str(path), num_classes=7)
-    clip = torch.randn(2, 3, 16, 64, 64)
+    clip = torch.randn(2, 3, 16, 128, 128)
     with torch.no_grad():
         assert torch.equal(loaded.model.eval()(clip)["logits"], trained(clip)["logits"])

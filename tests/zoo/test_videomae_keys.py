@@ -67,7 +67,7 @@ def test_interpolated_table_stretches_the_16_frame_table_along_time():
 
 
 def test_head_starts_near_zero_and_drop_path_is_linear():
-    model = get_card("signnet_tiny").build(100)  # the same initialisation code as ViT-B, 64 wide
+    model = get_card("signnet_tiny").build(100)  # the same initialisation code as ViT-B, 128 wide
     # trunc_normal_(std=0.02) cut at +/-2 (absolute: timm's default, effectively untruncated), then x 0.001
     assert model.head.weight.std().item() == pytest.approx(2e-5, rel=0.05) and not model.head.bias.any()
     assert model.blocks[0].mlp.fc1.weight.std().item() == pytest.approx(0.02, rel=0.05)
@@ -80,7 +80,7 @@ def test_head_starts_near_zero_and_drop_path_is_linear():
 
 def test_wrong_clip_size_is_named():
     model = get_card("signnet_tiny").build(5)
-    with pytest.raises(ValueError, match="clips of 8 frames of 64x64; this model takes 16 frames of 64x64"):
+    with pytest.raises(ValueError, match="clips of 8 frames of 64x64; this model takes 16 frames of 128x128"):
         model(torch.zeros(1, 3, 8, 64, 64))
 
 
