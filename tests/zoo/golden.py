@@ -188,3 +188,31 @@ def best_path_margin(logits: np.ndarray, top: int = 2) -> float:
     """Smallest gap between consecutive top-``top`` values along the last axis, relative to the largest magnitude."""
     ranked = -np.sort(-logits, axis=-1)[..., :top]
     return float(np.min(ranked[..., :-1] - ranked[..., 1:]) / np.abs(logits).max())
+
+
+def classifier_suite(suite: str, path, cases: Iterable[str], build: Callable[[str], nn.Module],
+                     run: Callable[[nn.Module, dict], dict[str, np.ndarray]], make_input: Callable[[], dict]):
+    """The tests every classifier golden file shares, as module globals: ``golden, inputs, test_golden_outputs,
+    test_golden_case_is_well_conditioned = classifier_suite(...)`` (the stored logits are matched; each case's
+    response to a rounding-sized input change stays far below the tolerance, so it holds on any CPU)."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def golden() -> dict[str, np.ndarray]:
+        return load_golden(path)
+
+    @pytest.fixture(scope="module")
+    def inputs(golden) -> dict[str, torch.Tensor]:
+        return checked_inputs(make_input(), golden, suite)
+
+    @pytest.mark.parametrize("case", sorted(cases))
+    def test_golden_outputs(case, golden, inputs):
+        model = checked_weights(build(case), golden[f"{case}__weights_sha256"], suite, case)
+        assert_classifier_matches(run(model, inputs), golden, case)
+
+    @pytest.mark.parametrize("case", sorted(cases))
+    def test_golden_case_is_well_conditioned(case, inputs):
+        model = build(case)
+        assert_well_conditioned(perturbation_response(lambda streams: run(model, streams), inputs), case)
+
+    return golden, inputs, test_golden_outputs, test_golden_case_is_well_conditioned

@@ -14,12 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 import torch.nn as nn
 
-from golden import (SeededFill, assert_classifier_matches, assert_well_conditioned, checked_inputs, checked_weights,
-                    fill_model_, load_golden, one_thread, perturbation_response)
+from golden import SeededFill, classifier_suite, fill_model_, one_thread
 from zoo import get_card
 from zoo.layers.evl_decoder import EVLDecoder, TemporalCrossAttention
 from zoo.layers.vit import CLIPViT
@@ -83,27 +81,8 @@ def ranked(out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-@pytest.fixture(scope="module")
-def golden() -> dict[str, np.ndarray]:
-    return load_golden(GOLDEN)
-
-
-@pytest.fixture(scope="module")
-def inputs(golden) -> dict[str, torch.Tensor]:
-    return checked_inputs(golden_input(), golden, "signvlm")
-
-
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_golden_outputs(case, golden, inputs):
-    model = checked_weights(build(case), golden[f"{case}__weights_sha256"], "signvlm", case)
-    assert_classifier_matches(run(model, inputs), golden, case)
-
-
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_golden_case_is_well_conditioned(case, inputs):
-    """A rounding-sized input change moves every output far less than the tolerance: the case holds on any CPU."""
-    model = build(case)
-    assert_well_conditioned(perturbation_response(lambda streams: run(model, streams), inputs), case)
+golden, inputs, test_golden_outputs, test_golden_case_is_well_conditioned = classifier_suite(
+    "signvlm", GOLDEN, CASES, build, run, golden_input)
 
 
 def test_every_decoder_part_matters(inputs):
