@@ -302,7 +302,8 @@ def train(
                                       "every epoch and later evaluations (rebuilt when the release changes)"),
     cache_dir: Path = typer.Option(None, help="the frame cache's folder (default: $BENCH_CACHE or "
                                    "~/.cache/slr-bench/frames)"),
-    workers: int = typer.Option(2, help="DataLoader worker processes for the per-epoch evaluation (0: main process)"),
+    workers: int = typer.Option(2, help="DataLoader worker processes making the training batches and the "
+                                "per-epoch evaluation's inputs (0: the main process; the same numbers)"),
     profile: bool = typer.Option(False, help="print each epoch's per-stage profile (not step recipes)"),
     seed: int = typer.Option(None, help="default: 0 (continuous), the recipe's (isolated)"),
     threads: int = typer.Option(None, help="torch CPU threads (default: as many as idle cores; see README)"),

@@ -131,9 +131,11 @@ def all_true(flag: bool) -> bool:
     return all(gather_objects(bool(flag)))
 
 
-def seed_for_rank(base: int) -> int:
-    """A per-process seed: ``base`` on rank 0 (a one-process run keeps its numbers), distinct on other ranks."""
-    return base if rank() == 0 else base * 1_000_033 + rank()
+def seed_for_rank(base: int, rank_: int | None = None) -> int:
+    """A per-process seed: ``base`` on rank 0 (a one-process run keeps its numbers), distinct on other ranks
+    (``rank_``: the rank, given where a worker process asks on its rank's behalf)."""
+    rank_ = rank() if rank_ is None else rank_
+    return base if rank_ == 0 else base * 1_000_033 + rank_
 
 
 def provenance() -> dict[str, Any]:
@@ -143,17 +145,18 @@ def provenance() -> dict[str, Any]:
     return {"processes": world_size(), "backend": dist.get_backend() if is_distributed() else None}
 
 
-def rank_generators(rng, nprng, base: int):
+def rank_generators(rng, nprng, base: int, rank_: int | None = None):
     """The augmentation generators of this rank: rank 0 keeps ``rng``/``nprng`` (a one-process run keeps its
     numbers), other ranks get their own, seeded from ``base`` and the rank (each process draws its own batch's
-    augmentations, as the official DDP loaders do)."""
+    augmentations, as the official DDP loaders do). ``rank_``: as in :func:`seed_for_rank`."""
     import random
 
     import numpy as np
 
-    if rank() == 0:
+    rank_ = rank() if rank_ is None else rank_
+    if rank_ == 0:
         return rng, nprng
-    return random.Random(seed_for_rank(base)), np.random.default_rng([base, rank()])
+    return random.Random(seed_for_rank(base, rank_)), np.random.default_rng([base, rank_])
 
 
 def wrap_for_training(model, device: str, sync_batchnorm: bool, find_unused_parameters: bool = False):

@@ -47,3 +47,29 @@ def timed(loader, profile=OFF) -> Iterator:
 def to_device(tensor, device: str):
     """Host-to-device copy; asynchronous from pinned memory on CUDA."""
     return tensor.to(device, non_blocking=str(device).startswith("cuda"))
+
+
+class _StepItems:
+    """Map-style: item ``k`` is ``make(keys[k], clock)`` and the stage times ``clock`` took while making it."""
+
+    def __init__(self, make, keys):
+        self.make, self.keys = make, list(keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index: int):
+        from bench.profile import StageClock
+
+        clock = StageClock()
+        return self.make(self.keys[index], clock), clock.take()
+
+
+def prepared_steps(make, keys, workers: int, device: str, profile=OFF) -> Iterator:
+    """``make(key, clock)`` for each of ``keys`` in order, made ``workers`` processes ahead (0: in the main
+    process, when asked). Training loops hand over everything a step's batch depends on inside ``key`` (its clips
+    and its own random generators), so the batches, and what the main process draws after them from generators
+    returned with them, are the same whatever the number of workers. ``clock.stage`` times go to ``profile``."""
+    for item, timings in timed(batch_loader(_StepItems(make, keys), workers, device), profile):
+        profile.add_worker(timings)
+        yield item

@@ -24,6 +24,7 @@ import numpy as np
 from bench import distributed
 from bench.data import get_dataset
 from bench.hht.frames import frames_for_card
+from bench.data.loader import prepared_steps
 from bench.io.atomic import atomic_open
 from bench.profile import AUGMENT, BACKWARD, MODEL, VALIDATION, make_profile
 from bench.progress import Progress, no_progress
@@ -61,7 +62,7 @@ class IsolatedTrainConfig:
     train_split: str = "train"  # a split name, or several joined by "+" (SignVLM: "train+val"; KArSL: "fold1_train")
     landmarks: Path | None = None  # H&HT cards: the landmarks folder (default: <data_root>/landmarks)
     profile: bool = False  # print each epoch's per-stage profile (epoch recipes)
-    workers: int = 0  # DataLoader processes preparing the validation clips (epoch recipes; 0: the main process)
+    workers: int = 0  # DataLoader processes preparing the training batches and validation clips (0: the main process)
     amp: bool | None = None  # fine-tuning recipes: autocast + loss scaler (None: on for CUDA); the CPU stays fp32
 
 
@@ -133,28 +134,36 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     clips = ClipReader(dataset, cfg.cache_frames)
     if cfg.cache_frames:  # every split read decoded once into a packed file, memory-mapped by each epoch
         clips.use_packed([*cfg.train_split.split("+"), split], {s.id for s in [*train, *val]}, cfg.cache_dir, log)
-    batches = BatchMaker(dataset, card, recipe, clips, table, device)
+    batches = BatchMaker(dataset, card, recipe, clips, table, "cpu" if cfg.workers else device)  # workers: CPU
     output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
     for epoch in range(start_epoch, epochs):
         began = time.perf_counter()
         with warnings.catch_warnings():  # torch warns about this order; it is the official one
             warnings.simplefilter("ignore", UserWarning)
             scheduler.step()  # the official loop steps the cosine schedule at the start of every epoch
-        rng, nprng = random.Random(seed * 1000 + epoch), np.random.default_rng(seed * 1000 + epoch)
-        profile = make_profile(cfg.profile, 0, device)  # one table per epoch
+        rng = random.Random(seed * 1000 + epoch)
+        profile = make_profile(cfg.profile, cfg.workers, device)  # one table per epoch
         torch.manual_seed(distributed.seed_for_rank(seed * 1000 + epoch))  # the same epoch after a resume
         order = train[:]
         rng.shuffle(order)  # the same order on every rank
-        rng, nprng = distributed.rank_generators(rng, nprng, seed * 1000 + epoch)  # each rank's augmentations
         model.train()
         losses = []
         steps = len(order) // batch_size  # the last partial batch is dropped
-        for step, i in enumerate(range(0, steps * batch_size, batch_size)):
+        rank, world, base = distributed.rank(), distributed.world_size(), seed * 1000 + epoch
+
+        def batch_of(i: int, clock):  # a step's clips and augmentations, in a worker process with --workers
+            batch = rank_slice(order[i:i + batch_size], rank, world)  # this rank's share of the global batch
+            rng, nprng = random.Random(base * 1_000_003 + i), np.random.default_rng([seed, epoch, i])
+            rng, nprng = distributed.rank_generators(rng, nprng, base * 1_000_003 + i, rank)  # each rank's own
+            with clock.stage(AUGMENT):
+                inputs = batches.make(batch, rng, nprng)
+            return batch, inputs, nprng  # mixup draws from nprng next, in the main process
+
+        prepared = prepared_steps(batch_of, range(0, steps * batch_size, batch_size), cfg.workers, device, profile)
+        for step, (batch, inputs, nprng) in enumerate(prepared):
             progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
-            batch = rank_slice(order[i:i + batch_size])  # this rank's share of the global batch
             profile.lap()
-            inputs = batches.make(batch, rng, nprng)
-            profile.lap(AUGMENT)
+            inputs = {k: v.to(device) for k, v in inputs.items()}
             labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=device)
             names = list(inputs)
             mixed, mixup = mixup_streams([inputs[n] for n in names], labels, recipe.mixup_p, recipe.mixup_alpha, nprng)

@@ -36,7 +36,9 @@ from bench.data.mixup import mix_batch
 from bench.data.rand_augment import parse_rand_augment, rand_augment_clip
 from bench.data.videomae_train import videomae_train_clip, videomae_train_window
 from bench.data.views import strided_train_window
+from bench.data.loader import prepared_steps
 from bench.io.atomic import atomic_open
+from bench.profile import AUGMENT
 from bench.progress import Progress, no_progress
 from bench.runners.finetune_optim import finetune_optimizer
 from bench.runners.islr_losses import soft_cross_entropy
@@ -127,17 +129,27 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
     every = min(cfg.save_every or (per_epoch if finetune else recipe.save_every), steps)
     began, losses = time.perf_counter(), []
     model.train()
-    for step in range(done, steps):
-        progress("train", step, steps)
-        pick = epoch_batch_at if finetune else batch_at
-        batch = rank_slice(pick(train, step, batch_size, seed))  # this rank's share of the global batch
+    rank, world = distributed.rank(), distributed.world_size()
+    pick = epoch_batch_at if finetune else batch_at
+
+    def batch_of(step: int, clock):  # a step's clips and augmentations, in a worker process with --workers
+        batch = rank_slice(pick(train, step, batch_size, seed), rank, world)  # this rank's share of the batch
         rng, nprng = random.Random(seed * 1_000_003 + step), np.random.default_rng([seed, step])
-        rng, nprng = distributed.rank_generators(rng, nprng, seed * 1_000_003 + step)  # each rank's augmentations
+        rng, nprng = distributed.rank_generators(rng, nprng, seed * 1_000_003 + step, rank)  # each rank's own
+        with clock.stage(AUGMENT):
+            if finetune:
+                video = torch.stack([_finetune_clip(dataset, card, recipe, clips, s, rng, nprng) for s in batch])
+            else:
+                video = torch.stack([_train_clip(dataset, card, clips, s, rng, nprng) for s in batch])
+        return batch, video, nprng  # mixup draws from nprng next, in the main process
+
+    prepared = prepared_steps(batch_of, range(done, steps), cfg.workers, device)
+    for step, (batch, video, nprng) in zip(range(done, steps), prepared):
+        progress("train", step, steps)
         torch.manual_seed(distributed.seed_for_rank(seed * 1_000_003 + step))  # dropout: the same after a resume
         labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=device)
         optimizer.zero_grad()
         if finetune:  # each process mixes its own share of the batch, as timm's Mixup in every official process
-            video = torch.stack([_finetune_clip(dataset, card, recipe, clips, s, rng, nprng) for s in batch])
             video, targets, _ = mix_batch(video.to(device), labels, head, nprng, recipe.mixup_alpha,
                                           recipe.cutmix_alpha, recipe.mixup_prob, recipe.switch_prob,
                                           recipe.label_smoothing)
@@ -146,7 +158,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
             scaler.scale(loss).backward()
             losses.append(float(loss.detach()))
         else:
-            video = torch.stack([_train_clip(dataset, card, clips, s, rng, nprng) for s in batch]).to(device)
+            video = video.to(device)
             chunk = -(-len(batch) // recipe.batch_split)
             for i in range(0, len(batch), chunk):  # official batch_split: gradients of the chunks add up
                 with torch.autocast(device_type=torch.device(device).type, enabled=amp):
@@ -160,7 +172,7 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         if (step + 1) % every == 0 or step + 1 == steps:
             model.eval()
             top1 = validate(net, dataset, val, card, clips, None, card.protocol.outputs[0], device, 8,
-                            lambda d, t: progress(split, d, t),
+                            lambda d, t: progress(split, d, t), cfg.workers,
                             protocol=card.protocol.views[0] if finetune else "1view")  # VideoMAE: one clip
             model.train()
             entry = {"step": step + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),

@@ -20,7 +20,7 @@ import numpy as np
 from bench import distributed
 from bench.data import get_dataset
 from bench.data.video import pad_batch, train_transform
-from bench.data.loader import to_device
+from bench.data.loader import prepared_steps, to_device
 from bench.io.atomic import atomic_open
 from bench.profile import BACKWARD, H2D, MODEL, READ, SCORING, TRANSFORM, make_profile
 from bench.progress import Progress, no_progress
@@ -136,16 +136,22 @@ def train_continuous(cfg: TrainConfig, log: Log = print, progress: Progress | No
         model.train()
         losses = []
         steps = len(order) // batch_size  # drop_last, as the official loader
-        for step, i in enumerate(range(0, steps * batch_size, batch_size)):
-            progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
+        rank, world, base = distributed.rank(), distributed.world_size(), cfg.seed * 1000 + epoch
+
+        def batch_of(i: int, clock):  # a step's clips read and augmented, in a worker process with --workers
             # one generator per clip of the epoch: a clip's augmentation is the same whichever rank takes it
-            clip_rngs = [random.Random((cfg.seed * 1000 + epoch) * 1_000_003 + i + j) for j in range(batch_size)]
-            batch, clip_rngs = rank_slice(order[i:i + batch_size]), rank_slice(clip_rngs)
-            with profile.stage(READ):
+            clip_rngs = [random.Random(base * 1_000_003 + i + j) for j in range(batch_size)]
+            batch, clip_rngs = rank_slice(order[i:i + batch_size], rank, world), rank_slice(clip_rngs, rank, world)
+            with clock.stage(READ):
                 clips = [train_frames(s) for s in batch]
-            with profile.stage(TRANSFORM):
+            with clock.stage(TRANSFORM):
                 videos = [train_transform(c, card.input, r, recipe.flip, recipe.temporal_rescale, cfg.dataset)
                           for c, r in zip(clips, clip_rngs)]
+            return batch, videos
+
+        prepared = prepared_steps(batch_of, range(0, steps * batch_size, batch_size), cfg.workers, device, profile)
+        for step, (batch, videos) in enumerate(prepared):
+            progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
             # padded to the global batch's longest clip: the frames BatchNorm sees are one process's
             longest = max(distributed.gather_objects(max(len(v) for v in videos)))
             video, lengths, ordering = pad_batch(videos, card.temporal_layout, longest)
