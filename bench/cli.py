@@ -230,6 +230,8 @@ def evaluate(
     fp16_backbone: bool = typer.Option(False, help="SignVLM/EVL: the official fp16 frozen backbone (recorded)"),
     landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
                                    "(bench landmarks; default: <data-root>/landmarks)"),
+    heatmaps: str = typer.Option("auto", help="NLA-SLR keypoint heatmaps: made by the workers, on the model's "
+                                 "device, or auto (the device when it is a GPU)"),
 ) -> None:
     """Evaluate a model on a dataset split with the paper's protocol; writes a result record. An interrupted run
     (Ctrl-C, SIGTERM) resumes when the same command is run again."""
@@ -253,7 +255,7 @@ def evaluate(
                            tuple(views.split(",")) if views else None, batch_size or 4, device, amp,
                            trust_checkpoint, random_weights, limit, restart, videos=videos, threads=threads,
                            backbone=backbone, fp16_backbone=fp16_backbone, landmarks=landmarks, workers=workers,
-                           **speed)
+                           heatmaps=heatmaps, **speed)
     else:
         cfg = ContinuousEval(model, dataset, split, data_root, checkpoint, results, batch_size, decoder,
                              not all_samples, device, amp, trust_checkpoint, random_weights, limit, restart,
@@ -317,6 +319,8 @@ def train(
                                       "Kinetics-400 file): every tensor whose name and shape fit; the rest named"),
     landmarks: Path = typer.Option(None, file_okay=False, help="H&HT models (SignNet): the landmarks folder "
                                    "(bench landmarks; default: <data-root>/landmarks)"),
+    heatmaps: str = typer.Option("auto", help="NLA-SLR keypoint heatmaps: made by the workers, on the model's "
+                                 "device, or auto (the device when it is a GPU)"),
 ) -> None:
     """Train with the paper's recipe (the card's): a checkpoint per epoch, dev WER or val top-1 per epoch, best
     kept, resumable (an interrupted run continues after its last finished epoch when run again)."""
@@ -338,7 +342,8 @@ def train(
                                       backbone_weights=backbone_weights, videos=videos, threads=threads,
                                       steps=steps, save_every=save_every, shots=shots, train_split=train_split,
                                       eval_split=eval_split, init_matching=init_matching, landmarks=landmarks,
-                                      cache_dir=cache_dir, profile=profile, workers=workers, amp=amp)
+                                      cache_dir=cache_dir, profile=profile, workers=workers, amp=amp,
+                                      heatmaps=heatmaps)
         else:
             cfg = TrainConfig(model, dataset, data_root, out, epochs, batch_size, lr, device, amp, seed or 0,
                               cache_frames=cache_frames, init=init, backbone_weights=backbone_weights,

@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 CACHE_BUILD = "frame cache build"  # --cache-frames: decoding a split into the packed file (once)
 READ = "read/decode"
 TRANSFORM = "transform"
+HEATMAPS = "heatmaps"  # NLA-SLR keypoint heatmaps made in the main process on the model's device (GPU)
 INPUT_WAIT = "input wait"  # the main process waiting for the next batch from the workers
 H2D = "host-to-device"
 MODEL = "model"
@@ -27,7 +28,7 @@ VALIDATION = "validation"  # ISLR training: the per-epoch validation pass (read,
 DECODING = "decoding"  # softmax + beam search / greedy (CSLR), softmax + ranks (ISLR)
 SCORING = "scoring"
 OTHER = "other"  # wall time outside every timed stage: setup, model loading, writing records
-STAGES = (CACHE_BUILD, READ, TRANSFORM, AUGMENT, INPUT_WAIT, H2D, MODEL, BACKWARD, DECODING, SCORING,
+STAGES = (CACHE_BUILD, READ, TRANSFORM, AUGMENT, INPUT_WAIT, HEATMAPS, H2D, MODEL, BACKWARD, DECODING, SCORING,
           VALIDATION)
 
 

@@ -167,9 +167,9 @@ def build_s3d_rgb(num_classes: int, width: int = 1) -> SingleStreamS3D:
     return SingleStreamS3D(num_classes, "rgb", width=width)
 
 
-def build_s3d_pose(num_classes: int, keypoint_channels: int = KEYPOINT_CHANNELS) -> SingleStreamS3D:
-    """Single-stream S3D on keypoint heatmaps."""
-    return SingleStreamS3D(num_classes, "keypoint", keypoint_channels)
+def build_s3d_pose(num_classes: int, keypoint_channels: int = KEYPOINT_CHANNELS, width: int = 1) -> SingleStreamS3D:
+    """Single-stream S3D on keypoint heatmaps (``width`` > 1 divides the channels: reduced models for tests)."""
+    return SingleStreamS3D(num_classes, "keypoint", keypoint_channels, width=width)
 
 
 def build_vknet(num_classes: int, keypoint_channels: int = KEYPOINT_CHANNELS) -> VKNet:

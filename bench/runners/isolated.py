@@ -30,13 +30,14 @@ import numpy as np
 from bench import distributed
 from bench.data import get_dataset
 from bench.hht.frames import frames_for_card
-from bench.data.keypoints import heatmap_input
+from bench.data.keypoints import SIGMA, heatmap_input
 from bench.data.spatial import rgb_view_input
 from bench.data.views import TemporalView, corrected_twins, official_protocol, protocol_names, protocol_views
 from bench.io.atomic import atomic_open
 from bench.metrics import TopKCounts
 from bench.precision import SpeedModes, apply_modes, autocast, fp32_note, speed_modes
-from bench.profile import CACHE_BUILD, DECODING, H2D, MODEL, OFF, READ, TRANSFORM, StageClock, make_profile
+from bench.profile import (CACHE_BUILD, DECODING, H2D, HEATMAPS, MODEL, OFF, READ, TRANSFORM, StageClock,
+                           make_profile)
 from bench.progress import Progress
 from bench.runners.resume import RunClock, fingerprint, resume_message, resume_threads
 from bench.runners.sharding import finish_log, gather_rows, part_path, resume_sharded, shard
@@ -73,6 +74,7 @@ class IsolatedEval:
     profile: bool = False  # time each stage; the result's ``profile`` and the records' extra say where time went
     cache_frames: bool = False  # decode the split's clips once into a packed uint8 file (bench.data.frame_cache)
     cache_dir: Path | None = None  # where that file lies (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
+    heatmaps: str = "auto"  # where keypoint heatmaps are made: "workers", "device" or "auto" (see heatmaps_on_device)
 
 
 @dataclass
@@ -90,6 +92,8 @@ class IsolatedResult:
 
 def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                       log: Callable[[str], None] | None = None) -> IsolatedResult:
+    import torch
+
     from zoo.cards import get_card
     from zoo.loader import load_model
 
@@ -146,9 +150,10 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
         with profile.stage(CACHE_BUILD):  # decoding the split once, when the cache is stale
             cache = isolated_cache(dataset, cfg.split, runnable, cfg.cache_dir, cfg.workers, log)
         read_views = CachedViews(cache, dataset)
-    # worker processes cannot use CUDA: heatmaps are drawn on the CPU there, on the model's device without workers
+    # worker processes cannot use CUDA: there heatmaps are drawn on the CPU, or sent as keypoints to the device
+    on_device = table is not None and heatmaps_on_device(cfg.heatmaps, device, cfg.workers)
     prepared = PreparedSamples(todo, dataset, protocols, streams, table, card, "cpu" if cfg.workers else device,
-                               read_views)
+                               read_views, defer_heatmaps=on_device)
     alone = distributed.world_size() == 1
     count, total = (len(runnable) - len(todo), len(runnable)) if alone else (0, len(todo))  # a rank: its share
     stage = f"{cfg.model} on {cfg.dataset} {cfg.split}"
@@ -162,6 +167,9 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                 failed.append(sample.id)
             else:
                 stacked = item["stacked"]  # {stream: [views, ...]}, pinned on CUDA: slices copy asynchronously
+                if on_device:
+                    with profile.stage(HEATMAPS):
+                        stacked = heatmaps_of_stacked(stacked, card, dataset, device)
                 clips = ViewInputs(item["protocols"])
                 clips.update({key: {s: t[i] for s, t in stacked.items()} for i, key in enumerate(item["keys"])})
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
@@ -224,10 +232,11 @@ class PreparedSamples:
     """One item per sample: every view's model inputs (:func:`window_inputs`), or the error that stopped them,
     with the stage times of the work (read in a worker process, or in the main one without workers)."""
 
-    def __init__(self, samples, dataset, protocols, streams, table, card, device, read_views=None):
+    def __init__(self, samples, dataset, protocols, streams, table, card, device, read_views=None,
+                 defer_heatmaps: bool = False):
         self.samples, self.dataset, self.protocols, self.streams, self.table, self.card, self.device = \
             samples, dataset, protocols, streams, table, card, device
-        self.read_views = read_views
+        self.read_views, self.defer_heatmaps = read_views, defer_heatmaps
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -239,7 +248,7 @@ class PreparedSamples:
         item = {"sample": sample, "error": None}
         try:
             clips = window_inputs(sample, self.dataset, self.protocols, self.streams, self.table, self.card,
-                                  self.device, self.read_views, clock)
+                                  self.device, self.read_views, clock, self.defer_heatmaps)
             keys = list(clips)
             with clock.stage(TRANSFORM):  # one tensor per stream: the forward batches are slices of it
                 stacked = {s: torch.stack([clips[k][s] for k in keys]) for s in clips[keys[0]]}
@@ -276,13 +285,17 @@ def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
     return KeypointTable.load(cfg.keypoints)
 
 
-def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None, clock=None) -> dict:
+def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None, clock=None,
+                  defer_heatmaps: bool = False) -> dict:
     """The model inputs of every view of ``protocols``: ``{view key: {stream: tensor}}``, keys in the order of
     ``.protocols``. Views shared by two protocols (1view's window is temporal3's third; the centre crop
     is spatial3's second) are computed once.
 
     ``read_views(sample, windows)`` reads the windows' frames (default: the dataset's decoder; training passes a
-    cache); ``clock`` (a :class:`bench.profile.StageClock`) times reading and transforms."""
+    cache); ``clock`` (a :class:`bench.profile.StageClock`) times reading and transforms. ``defer_heatmaps``: the
+    keypoint stream holds the window's keypoints ``[T, P, 3]``, for :func:`keypoint_heatmaps` on the device."""
+    import torch
+
     clock = clock or StageClock()
     views, keys_of = {}, {}
     for protocol in protocols:
@@ -307,9 +320,8 @@ def window_inputs(sample, dataset, protocols, streams, table, card, device, read
         if table is not None:
             name = dataset.keypoint_name(sample)
             for window, points in zip(windows, table.views(name, windows)):
-                heat_of[(window.name, window.pad, window.indices)] = heatmap_input(
-                    points, raw_size=dataset.keypoint_frame_size, map_size=(heatmap_grid(card, dataset),) * 2,
-                    size=card.input.heatmap_size, device=device).cpu()
+                heat_of[(window.name, window.pad, window.indices)] = torch.from_numpy(points) if defer_heatmaps \
+                    else keypoint_heatmaps(points, card, dataset, device).cpu()
         clips = ViewInputs(keys_of)
         for key, view in views.items():
             window = (view.window.name, view.window.pad, view.window.indices)
@@ -329,6 +341,32 @@ class ViewInputs(dict):
     def __init__(self, protocols: dict[str, list[tuple]]):
         super().__init__()
         self.protocols = protocols
+
+
+def heatmaps_on_device(where: str, device: str, workers: int) -> bool:
+    """Whether keypoint heatmaps are made in the main process on the model's device rather than where the clips
+    are prepared: ``"device"``, ``"workers"``, or ``"auto"``: on a GPU (cheaper there, and worker processes
+    cannot use CUDA; equal to the CPU's within fp32 rounding), else where the clips are prepared (in parallel)."""
+    if where not in ("auto", "device", "workers"):
+        raise ValueError(f"heatmaps: expected auto, device or workers, got {where!r}")
+    return where == "device" or (where == "auto" and not str(device).startswith("cpu"))
+
+
+def keypoint_heatmaps(points, card, dataset, device, crop=None):
+    """The card's heatmap input of one view's keypoints ``[T, P, 3]``: ``[P, T, S, S]`` on ``device`` (``crop``:
+    training's box on the Gaussian grid)."""
+    grid = heatmap_grid(card, dataset)
+    return heatmap_input(points, dataset.keypoint_frame_size, (grid, grid), getattr(card.input, "heatmap_sigma", SIGMA),
+                         card.input.heatmap_size, device, crop=crop)
+
+
+def heatmaps_of_stacked(stacked: dict, card, dataset, device) -> dict:
+    """A prepared item's stacked streams with the keypoint stream's keypoints ``[views, T, P, 3]`` (sent by
+    ``defer_heatmaps``) drawn as heatmaps ``[views, P, T, S, S]`` on ``device``."""
+    import torch
+
+    maps = torch.stack([keypoint_heatmaps(points, card, dataset, device) for points in stacked["keypoint"]])
+    return {**stacked, "keypoint": maps}
 
 
 def heatmap_grid(card, dataset) -> int:
@@ -462,6 +500,11 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
         )
         if profile is not None:
             record.extra["profile"] = profile
+        if any(s.startswith("keypoint") for s in getattr(card.input, "streams", ())):  # where the heatmaps were made, and on what
+            on_device = heatmaps_on_device(cfg.heatmaps, cfg.device, cfg.workers)
+            record.extra["heatmaps"] = {"made_by": "main process" if on_device else
+                                        ("worker processes" if cfg.workers else "main process"),
+                                        "device": cfg.device if on_device or not cfg.workers else "cpu"}
         if modes.tag:  # never hidden: the difference against this protocol's fp32 run, where one is in the folder
             tag = record.protocol["tag"]
             fp32 = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag[: -len(modes.tag)]})

@@ -26,11 +26,12 @@ from bench.data import get_dataset
 from bench.hht.frames import frames_for_card
 from bench.data.loader import prepared_steps
 from bench.io.atomic import atomic_open
-from bench.profile import AUGMENT, BACKWARD, MODEL, VALIDATION, make_profile
+from bench.profile import AUGMENT, BACKWARD, H2D, HEATMAPS, MODEL, VALIDATION, make_profile
 from bench.progress import Progress, no_progress
 from bench.threads import apply_threads
 
 Log = Callable[[str], None]
+DEFERRED = "keypoint_points"  # a batch's keypoints, crop box and short window, for heatmaps drawn on the device
 
 
 @dataclass
@@ -64,6 +65,7 @@ class IsolatedTrainConfig:
     profile: bool = False  # print each epoch's per-stage profile (epoch recipes)
     workers: int = 0  # DataLoader processes preparing the training batches and validation clips (0: the main process)
     amp: bool | None = None  # fine-tuning recipes: autocast + loss scaler (None: on for CUDA); the CPU stays fp32
+    heatmaps: str = "auto"  # NLA-SLR heatmaps: "workers", "device" or "auto" (bench.runners.isolated.heatmaps_on_device)
 
 
 @dataclass
@@ -79,6 +81,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     import torch
 
     from bench.runners.islr_losses import ema_beta, mixup_streams, nla_slr_loss, update_gloss_ema_
+    from bench.runners.isolated import heatmaps_on_device
     from bench.runners.training import resume_run
     from zoo.cards import get_card
     from zoo.checkpoints import export_official, read_checkpoint, save_checkpoint, vocabulary_sha256
@@ -134,7 +137,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
     clips = ClipReader(dataset, cfg.cache_frames)
     if cfg.cache_frames:  # every split read decoded once into a packed file, memory-mapped by each epoch
         clips.use_packed([*cfg.train_split.split("+"), split], {s.id for s in [*train, *val]}, cfg.cache_dir, log)
-    batches = BatchMaker(dataset, card, recipe, clips, table, "cpu" if cfg.workers else device)  # workers: CPU
+    on_device = table is not None and heatmaps_on_device(cfg.heatmaps, device, cfg.workers)  # GPU: drawn there
+    batches = BatchMaker(dataset, card, recipe, clips, table, "cpu" if cfg.workers else device, on_device)
     output = card.protocol.outputs[0]  # the official selection score: the single head, or ensemble_last
     for epoch in range(start_epoch, epochs):
         began = time.perf_counter()
@@ -163,7 +167,8 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
         for step, (batch, inputs, nprng) in enumerate(prepared):
             progress(f"epoch {epoch + 1}/{epochs}: train", step, steps)
             profile.lap()
-            inputs = {k: v.to(device) for k, v in inputs.items()}
+            inputs = batches.finish(inputs, device)
+            profile.lap(HEATMAPS if on_device else H2D)
             labels = torch.tensor([s.label for s in batch], dtype=torch.long, device=device)
             names = list(inputs)
             mixed, mixup = mixup_streams([inputs[n] for n in names], labels, recipe.mixup_p, recipe.mixup_alpha, nprng)
@@ -185,7 +190,7 @@ def train_isolated(cfg: IsolatedTrainConfig, log: Log = print, progress: Progres
         profile.lap()
         top1 = validate(net, dataset, val, card, clips, table, output, device, cfg.eval_batch_size,
                         lambda done, total: progress(f"epoch {epoch + 1}/{epochs}: {split}", done, total),
-                        cfg.workers)
+                        cfg.workers, heatmaps=cfg.heatmaps)
         profile.lap(VALIDATION)
         entry = {"epoch": epoch + 1, "loss": distributed.mean_across(np.mean(losses) if losses else float("nan")),
                  f"{split}_top1": top1, "lr": optimizer.param_groups[0]["lr"],
@@ -252,9 +257,10 @@ class ClipReader:
 class BatchMaker:
     """Training inputs of a batch: ``{stream: [B, C, T, S, S]}`` for the model's streams, augmented per batch."""
 
-    def __init__(self, dataset, card, recipe, clips: ClipReader, table, device: str):
+    def __init__(self, dataset, card, recipe, clips: ClipReader, table, device: str, defer_heatmaps: bool = False):
         self.dataset, self.card, self.recipe, self.clips, self.table, self.device = \
             dataset, card, recipe, clips, table, device
+        self.defer_heatmaps = defer_heatmaps  # make() sends keypoints; finish() draws them on the model's device
         self.frames = card.protocol.frames
 
     def make(self, batch, rng: random.Random, nprng: np.random.Generator) -> dict:
@@ -291,18 +297,29 @@ class BatchMaker:
                 box = resized_crop_box(grid, grid, recipe.crop_scale, recipe.crop_ratio, rng)
             else:
                 box = scale_box(box, grid / rgb_hw[0], grid / rgb_hw[1])
-            maps = torch.stack([self._heatmaps(s, v, grid, box) for s, v in zip(batch, views)])  # B, P, T, S, S
-            out["keypoint"] = maps
-            if low is not None:
-                out["keypoint_low"] = maps[:, :, low]
+            points = [self.table.views(self.dataset.keypoint_name(s), [v])[0] for s, v in zip(batch, views)]
+            if self.defer_heatmaps:  # drawn by finish() on the model's device
+                return {**out, DEFERRED: (points, box, low)}
+            self._add_heatmaps(out, points, box, low, self.device)
         return {k: v.to(self.device) for k, v in out.items()}
 
-    def _heatmaps(self, sample, view, grid: int, box):
-        from bench.data.keypoints import heatmap_input
+    def finish(self, inputs: dict, device) -> dict:
+        """The batch on ``device``, with the heatmaps ``make`` deferred drawn there."""
+        deferred = inputs.get(DEFERRED)
+        out = {k: v.to(device) for k, v in inputs.items() if k != DEFERRED}
+        if deferred is not None:
+            self._add_heatmaps(out, *deferred, device)
+        return out
 
-        points = self.table.views(self.dataset.keypoint_name(sample), [view])[0]
-        return heatmap_input(points, self.dataset.keypoint_frame_size, (grid, grid), self.card.input.heatmap_sigma,
-                             self.card.input.heatmap_size, self.device, crop=box).cpu()
+    def _add_heatmaps(self, out: dict, points, box, low, device) -> None:
+        from bench.runners.isolated import keypoint_heatmaps
+
+        import torch
+
+        maps = torch.stack([keypoint_heatmaps(p, self.card, self.dataset, device, crop=box) for p in points])
+        out["keypoint"] = maps  # B, P, T, S, S
+        if low is not None:
+            out["keypoint_low"] = maps[:, :, low]
 
 
 def _rgb(video):
@@ -312,7 +329,7 @@ def _rgb(video):
 
 def validate(model, dataset, samples, card, clips: ClipReader, table, output: str, device: str,
              batch_size: int, progress: Callable[[int, int], None] | None = None, workers: int = 0,
-             protocol: str = "1view") -> float:
+             protocol: str = "1view", heatmaps: str = "auto") -> float:
     """Per-instance top-1 (percent) of ``output`` under ``protocol`` (default: the 1-view protocol; inputs prepared
     by ``workers`` DataLoader processes when > 0: the same numbers)."""
     import torch
@@ -327,7 +344,7 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
     samples = shard(samples)  # under torchrun each rank scores its share
     if workers:
         hits = _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size,
-                                      progress, workers, protocol)
+                                      progress, workers, protocol, heatmaps)
         return 100.0 * sum(distributed.gather_objects(int(hits))) / max(1, total)
     with torch.no_grad():
         for count, sample in enumerate(samples, 1):
@@ -340,19 +357,24 @@ def validate(model, dataset, samples, card, clips: ClipReader, table, output: st
 
 
 def _validate_with_workers(model, dataset, samples, card, clips, table, output, device, batch_size, progress,
-                           workers, protocol: str = "1view") -> int:
+                           workers, protocol: str = "1view", heatmaps: str = "auto") -> int:
     """The top-1 hits of ``samples`` (this rank's share), their clips prepared in ``workers`` processes."""
     import torch
 
     from bench.data.loader import batch_loader
-    from bench.runners.isolated import PreparedSamples, ViewInputs, score_sample
+    from bench.runners.isolated import (PreparedSamples, ViewInputs, heatmaps_of_stacked, heatmaps_on_device,
+                                        score_sample)
 
-    prepared = PreparedSamples(samples, dataset, (protocol,), tuple(model.inputs), table, card, "cpu", clips)
+    on_device = table is not None and heatmaps_on_device(heatmaps, device, workers)
+    prepared = PreparedSamples(samples, dataset, (protocol,), tuple(model.inputs), table, card, "cpu", clips,
+                               defer_heatmaps=on_device)
     hits = 0
     with torch.no_grad():
         for count, item in enumerate(batch_loader(prepared, workers, device), 1):
             if item["error"] is not None:
                 raise RuntimeError(f"validation clip {item['sample'].id}: {item['error']}")
+            if on_device:  # keypoints sent by the workers, drawn on the model's device
+                item["stacked"] = heatmaps_of_stacked(item["stacked"], card, dataset, device)
             inputs = ViewInputs(item["protocols"])
             inputs.update({key: {} for key in item["keys"]})
             row = score_sample(model, item["sample"], inputs, (protocol,), (output,), batch_size, device, False,

@@ -65,3 +65,31 @@ def test_step_recipe_with_workers_equals_the_main_process(wlasl, tmp_path, monke
                            log=quiet) for w in (0, 2)}
     assert [h["loss"] for h in runs[0].history] == [h["loss"] for h in runs[2].history]
     assert same_weights(runs[0].last, runs[2].last)
+
+
+
+def test_heatmaps_deferred_to_the_device_equal_those_drawn_with_the_batch(wlasl):
+    """NLA-SLR's keypoint streams: with ``--heatmaps device`` (what a GPU gets) the workers send keypoints, the
+    crop box and the short window, and ``finish`` draws the heatmaps where the model is: the same tensors."""
+    import random
+    import types
+
+    import numpy as np
+
+    from bench.data.keypoints import KeypointTable
+    from bench.runners.train_isolated import DEFERRED, BatchMaker, ClipReader
+    from zoo.nla_slr_recipes import NLA_SLR, StreamInputSpec
+
+    spec = StreamInputSpec(frame_size=64, crop=32, streams=("rgb", "keypoint"), heatmap_size=16,
+                           heatmap_grid={"default": 64})
+    card = types.SimpleNamespace(input=spec, protocol=types.SimpleNamespace(frames=16))
+    table = KeypointTable.load(wlasl.root / "keypoints_synthetic_wholebody.pkl")
+    batch = wlasl.samples("train")[:3]
+    made = {}
+    for defer in (False, True):
+        maker = BatchMaker(wlasl, card, NLA_SLR, ClipReader(wlasl, True), table, "cpu", defer)
+        inputs = maker.make(batch, random.Random(0), np.random.default_rng(0))
+        assert (DEFERRED in inputs) == defer and ("keypoint" in inputs) != defer
+        made[defer] = maker.finish(inputs, "cpu")
+    assert list(made[True]) == list(made[False]) == ["rgb", "rgb_low", "keypoint", "keypoint_low"]
+    assert all(torch.equal(made[True][k], made[False][k]) for k in made[False])

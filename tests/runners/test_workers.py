@@ -153,3 +153,27 @@ def test_isolated_validation_equal_with_workers(tmp_path, monkeypatch):
     top1 = {w: validate(model, dataset, dataset.samples("val"), card, ClipReader(dataset, False), None,
                         card.protocol.outputs[0], "cpu", 8, workers=w) for w in (0, 2)}
     assert len(rows) == 24 and rows[:12] == rows[12:] and top1[0] == top1[2]
+
+
+def test_heatmaps_made_on_the_device_equal_the_workers(tmp_path):
+    """``heatmaps="device"``: the workers send keypoints and the main process draws the heatmaps on the model's
+    device (on a GPU, what ``auto`` does); on the CPU the rows are those of heatmaps drawn in the workers."""
+    from bench.runners.isolated import heatmaps_on_device
+
+    dataset, pickle = make_isolated(tmp_path / "wlasl", {"train": 1, "test": 1}, seed=3, signers=2)
+    rows, records = {}, {}
+    for where in ("workers", "device"):
+        torch.manual_seed(0)  # the same random weights
+        result = evaluate_isolated(IsolatedEval("s3d_pose32", "synthetic_wlasl", "test", dataset.root, None, pickle,
+                                                tmp_path / where, views=("1view",), random_weights=True, limit=3,
+                                                workers=2, heatmaps=where, profile=True))
+        rows[where] = (result.run_dir / "scores.jsonl").read_text()
+        records[where] = read_records(result.records[0])[0]
+    assert rows["device"] == rows["workers"] and len(rows["device"].splitlines()) == 3
+    assert records["device"].extra["heatmaps"] == {"made_by": "main process", "device": "cpu"}
+    assert records["workers"].extra["heatmaps"] == {"made_by": "worker processes", "device": "cpu"}
+    assert records["device"].extra["profile"]["main_s"]["heatmaps"] > 0
+    assert "heatmaps" not in records["workers"].extra["profile"]["main_s"]
+    assert heatmaps_on_device("auto", "cuda:0", 8) and not heatmaps_on_device("auto", "cpu", 8)
+    with pytest.raises(ValueError, match="expected auto, device or workers"):
+        heatmaps_on_device("gpu", "cpu", 2)
