@@ -8,8 +8,11 @@ each worker count, in a fresh process per run through the runners' API (wall tim
 included), with ``--code`` the checkout whose bench runs (the main branch for "before", where ``workers`` are
 decoding threads); ``--profile`` (new code) adds the per-stage table.
 
-    python benchmarks/bench_pipeline.py make --out /tmp/pipe --every 9 --per-class 10
+    python benchmarks/bench_pipeline.py make --out /tmp/pipe --every 1 --per-class 22   # full size: ~10 GB
     python benchmarks/bench_pipeline.py run --out /tmp/pipe --workers 1 2 --code . --profile
+
+``--every 1`` is the whole dev split (540 clips, 75,186 frames at their real counts); ``--per-class 22`` gives 264
+WLASL test clips (WLASL-100's test split has 258). The keypoint row evaluates the first 48 of them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BENCH_SHARED", REPO.parent / "shared"))
 if not (SHARED / "reference").is_dir():
     SHARED = Path("/work/shared")
+KEYPOINT_CLIPS = 48
 DEV_INFO = SHARED / "reference" / "cslr" / "phoenix2014" / "dev_info.npy"
 GLOSS_DICT = SHARED / "reference" / "cslr" / "phoenix2014" / "gloss_dict.npy"
 
@@ -64,6 +68,8 @@ def make(out: Path, every: int, per_class: int) -> None:
     save_checkpoint(out / "s3d_rgb_tiny.safetensors",
                     load_model("s3d_rgb_tiny", num_classes=len(classes)).model.state_dict(),
                     {"card": "s3d_rgb_tiny", "num_classes": len(classes)})
+    save_checkpoint(out / "s3d_pose32.safetensors", load_model("s3d_pose32", num_classes=len(classes)).model.state_dict(),
+                    {"card": "s3d_pose32", "num_classes": len(classes)})  # NLA-SLR's keypoint stream, full width
     print(f"wlasl test: {per_class * len(classes)} clips ({time.perf_counter() - began:.0f} s)")
 
 
@@ -71,7 +77,9 @@ RUN = """
 import json, sys, time
 from pathlib import Path
 kind, kwargs = json.loads(sys.argv[1])
-for key in ("data_root", "results_dir", "gloss_dict"):
+if "views" in kwargs:
+    kwargs["views"] = tuple(kwargs["views"])
+for key in ("data_root", "results_dir", "gloss_dict", "keypoints"):
     if key in kwargs:
         kwargs[key] = Path(kwargs[key])
 if kind == "continuous":
@@ -96,6 +104,12 @@ def configs(out: Path) -> dict[str, tuple[str, dict]]:
         "s3d_rgb_tiny / WLASL test": ("isolated", {
             "model": "s3d_rgb_tiny", "dataset": "synthetic_wlasl", "split": "test", "data_root": str(out / "wlasl"),
             "checkpoint": str(out / "s3d_rgb_tiny.safetensors")}),
+        # the keypoint stream: 63 Gaussian heatmaps per frame on the 256 grid, resized to 112 (NLA-SLR's input);
+        # full-width S3D, the first KEYPOINT_CLIPS clips of the split (its heatmaps cost ~1-2 s a clip on a core)
+        "s3d_pose32 / WLASL test (keypoint heatmaps)": ("isolated", {
+            "model": "s3d_pose32", "dataset": "synthetic_wlasl", "split": "test", "data_root": str(out / "wlasl"),
+            "checkpoint": str(out / "s3d_pose32.safetensors"), "views": ["1view"], "limit": KEYPOINT_CLIPS,
+            "keypoints": str(out / "wlasl" / "keypoints_synthetic_wholebody.pkl")}),
     }
 
 
