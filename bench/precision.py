@@ -19,6 +19,7 @@ class SpeedModes:
     precision: str = "fp32"
     channels_last: bool = False
     compile: bool = False
+    separable_heatmaps: bool = False  # NLA-SLR heatmaps as outer products (bench.data.keypoints.separable_heatmap_input)
 
     @property
     def tag(self) -> str:
@@ -26,13 +27,16 @@ class SpeedModes:
         parts = [self.precision] if self.precision != "fp32" else []
         parts += ["channels_last"] if self.channels_last else []
         parts += ["compile"] if self.compile else []
+        parts += ["separable_heatmaps"] if self.separable_heatmaps else []
         return "".join(f"-{p}" for p in parts)
 
     def to_dict(self) -> dict:
-        return {"precision": self.precision, "channels_last": self.channels_last, "compile": self.compile}
+        out = {"precision": self.precision, "channels_last": self.channels_last, "compile": self.compile}
+        return {**out, "separable_heatmaps": True} if self.separable_heatmaps else out
 
 
-def speed_modes(amp: bool | str | None, device: str, channels_last: bool = False, compile: bool = False) -> SpeedModes:
+def speed_modes(amp: bool | str | None, device: str, channels_last: bool = False, compile: bool = False,
+                separable_heatmaps: bool = False) -> SpeedModes:
     """Check the modes against ``device``. ``amp``: None/False/"fp32", "bf16", "fp16", or True (the device's
     autocast default: fp16 on CUDA, bf16 on CPU)."""
     kind = str(device).split(":")[0]
@@ -47,7 +51,7 @@ def speed_modes(amp: bool | str | None, device: str, channels_last: bool = False
     if precision == "fp16" and kind != "cuda":
         raise ValueError(f"--amp fp16 needs a CUDA device (--device cuda): CPU autocast computes in bf16; "
                          f"pass --amp bf16 on {device}")
-    return SpeedModes(precision, bool(channels_last), bool(compile))
+    return SpeedModes(precision, bool(channels_last), bool(compile), bool(separable_heatmaps))
 
 
 def autocast(device: str, modes: SpeedModes):

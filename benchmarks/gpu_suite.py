@@ -5,7 +5,8 @@ code's forward with the same weights beside ours where a checkout is given. Writ
 On a lent GPU (one command; the official checkouts are optional)::
 
     python benchmarks/gpu_suite.py --device cuda --out benchmarks/gpu_suite \
-        [--official corrnet=/path/CorrNet --official slowfastsign=/path/SlowFastSign --official signvlm=/path/signVLM]
+        [--official corrnet=/path/CorrNet --official slowfastsign=/path/SlowFastSign --official signvlm=/path/signVLM
+         --official evl_vitb16_8f_k400=/path/signVLM --official signnet=/path/VideoMAEv2]
 
 On CPU, with the reduced cards and a tiny synthetic release (what the tests run)::
 
@@ -153,7 +154,11 @@ def forward_rows(name: str, device: str, views: int, repeats: int, quick: bool, 
     """fp32 and AMP forwards of one card (and the official code's fp32 forward when a checkout is given)."""
     card = get_card(name)
     torch.manual_seed(0)
-    model = card.build(100).eval().to(device)
+    model, theirs = card.build(100).eval(), None
+    key = card.name.replace("_tiny", "")
+    if key in OFFICIAL and key in official:  # the official model with our weights (both may come from one file)
+        model, theirs = OFFICIAL[key](official[key], model, card)
+    model = model.eval().to(device)
     args, kwargs = example_inputs(card, model, views, quick)
     clips = int(args[0].shape[0]) if args else views
     amps = ("bf16",) if not device.startswith("cuda") else ("fp16", "bf16")
@@ -171,10 +176,8 @@ def forward_rows(name: str, device: str, views: int, repeats: int, quick: bool, 
             row["max_rel_logit_shift"] = float((logits - reference).abs().max() / reference.abs().max().clamp_min(1e-12))
             row["top1_agreement"] = float((logits.argmax(-1) == reference.argmax(-1)).float().mean())
         rows.append(row)
-    builder = OFFICIAL.get(card.name.replace("_tiny", ""))
-    repo = official.get(card.name.replace("_tiny", ""))
-    if builder is not None and repo is not None:
-        theirs = builder(repo, model, card).eval().to(device)
+    if theirs is not None:
+        theirs = theirs.eval().to(device)
         result = time_forward(theirs, args, kwargs, device, SpeedModes(), repeats)
         logits = logits_of(card, result.pop("out")).float().cpu()
         rows.append({"card": name, "impl": "official", "precision": "fp32", "clips": clips,
@@ -189,8 +192,45 @@ def _official_cslr(build):
 
         theirs = build(repo, 100)
         theirs.load_state_dict(official_state_dict(ours.state_dict()), strict=True)
-        return theirs
+        return ours, theirs
     return make
+
+
+class _RgbInput(torch.nn.Module):
+    """An official video classifier called as ours is (``rgb=`` clips ``[B, 3, T, H, W]``), returning its logits.
+    VideoMAE's sinusoid table is a plain attribute that ``.to()`` leaves behind: moved once, at the first call."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        table = getattr(self.model, "pos_embed", None)
+        if isinstance(table, torch.Tensor) and table.device != rgb.device:
+            self.model.pos_embed = table.to(rgb.device)
+        return self.model(rgb)
+
+
+def _official_videomae(repo: Path, ours, card):
+    """VideoMAEv2's ``modeling_finetune.py`` (upstream or SignNet's fork), loaded strictly with our tensors."""
+    from official_import_videomae import build_official, official_finetune_module
+
+    theirs = build_official(official_finetune_module(repo), 100, card.protocol.frames)
+    mine = ours.state_dict()
+    theirs.load_state_dict({k: mine[k] for k in theirs.state_dict()}, strict=True)
+    return ours, _RgbInput(theirs)
+
+
+def _official_evl(repo: Path, ours, card):
+    """EVL's ``EVLTransformer`` (SignVLM's model files) and ours, both from one random CLIP file (OpenAI's
+    TorchScript layout) and one random decoder, as ``bench_signvlm.py`` builds them."""
+    from bench_signvlm import build
+    from official_parity_signvlm import CARDS
+
+    arch = {card_name: arch for arch, card_name in CARDS.items()}[card.name]
+    folder = Path(tempfile.mkdtemp(prefix="gpu-suite-evl-"))
+    frames = card.protocol.frames
+    return build("ours", repo, arch, frames, folder), _RgbInput(build("official", repo, arch, frames, folder))
 
 
 def _official_corrnet(repo, num_classes):
@@ -205,7 +245,8 @@ def _official_slowfastsign(repo, num_classes):
     return official_slowfastsign_model(repo, num_classes)
 
 
-OFFICIAL = {"corrnet": _official_cslr(_official_corrnet), "slowfastsign": _official_cslr(_official_slowfastsign)}
+OFFICIAL = {"corrnet": _official_cslr(_official_corrnet), "slowfastsign": _official_cslr(_official_slowfastsign),
+            "signnet": _official_videomae, "signvlm": _official_evl, "evl_vitb16_8f_k400": _official_evl}
 
 
 def end_to_end(name: str, device: str, workers: int, data: Path, quick: bool, clips: int) -> dict | None:
@@ -353,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cards whose end-to-end fp32 predictions are compared with a CPU run of the same "
                         "evaluation (on a GPU)")
     parser.add_argument("--official", action="append", default=[], metavar="CARD=CHECKOUT",
-                        help="the official code's forward beside ours (corrnet, slowfastsign)")
+                        help="the official code's forward beside ours (corrnet, slowfastsign, signnet: a VideoMAEv2 "
+                        "checkout, signvlm / evl_vitb16_8f_k400: a signVLM checkout)")
     parser.add_argument("--out", type=Path, required=True, help="folder for suite.json and suite.md")
     args = parser.parse_args(argv)
     if args.device.startswith("cuda") and not torch.cuda.is_available():

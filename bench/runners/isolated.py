@@ -75,6 +75,7 @@ class IsolatedEval:
     cache_frames: bool = False  # decode the split's clips once into a packed uint8 file (bench.data.frame_cache)
     cache_dir: Path | None = None  # where that file lies (None: $BENCH_CACHE or ~/.cache/slr-bench/frames)
     heatmaps: str = "auto"  # where keypoint heatmaps are made: "workers", "device" or "auto" (see heatmaps_on_device)
+    separable_heatmaps: bool = False  # a speed mode: heatmaps as outer products (equal within fp32 rounding; tagged)
 
 
 @dataclass
@@ -101,7 +102,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     device = distributed.local_device(cfg.device)
     progress = progress if distributed.is_main() else None
     profile = make_profile(cfg.profile, cfg.workers, device)
-    modes = speed_modes(cfg.amp, device, cfg.channels_last, cfg.compile)
+    modes = speed_modes(cfg.amp, device, cfg.channels_last, cfg.compile, cfg.separable_heatmaps)
     card = get_card(cfg.model)
     if card.task != "isolated":
         raise ValueError(f"{cfg.model} is a {card.task}-SLR model; this runner evaluates isolated SLR")
@@ -119,6 +120,8 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     streams = tuple(getattr(model, "inputs", ("rgb",)))
     model = apply_modes(model, modes)
     table = _keypoints(cfg, streams)
+    if modes.separable_heatmaps and table is None:
+        raise ValueError(f"--separable-heatmaps is for models with a keypoint stream; {cfg.model} reads {streams}")
 
     samples = dataset.samples(cfg.split)[: cfg.limit or None]
     integrity = dataset.integrity(cfg.split)
@@ -153,7 +156,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
     # worker processes cannot use CUDA: there heatmaps are drawn on the CPU, or sent as keypoints to the device
     on_device = table is not None and heatmaps_on_device(cfg.heatmaps, device, cfg.workers)
     prepared = PreparedSamples(todo, dataset, protocols, streams, table, card, "cpu" if cfg.workers else device,
-                               read_views, defer_heatmaps=on_device)
+                               read_views, defer_heatmaps=on_device, separable=modes.separable_heatmaps)
     alone = distributed.world_size() == 1
     count, total = (len(runnable) - len(todo), len(runnable)) if alone else (0, len(todo))  # a rank: its share
     stage = f"{cfg.model} on {cfg.dataset} {cfg.split}"
@@ -169,7 +172,7 @@ def evaluate_isolated(cfg: IsolatedEval, progress: Progress | None = None,
                 stacked = item["stacked"]  # {stream: [views, ...]}, pinned on CUDA: slices copy asynchronously
                 if on_device:
                     with profile.stage(HEATMAPS):
-                        stacked = heatmaps_of_stacked(stacked, card, dataset, device)
+                        stacked = heatmaps_of_stacked(stacked, card, dataset, device, modes.separable_heatmaps)
                 clips = ViewInputs(item["protocols"])
                 clips.update({key: {s: t[i] for s, t in stacked.items()} for i, key in enumerate(item["keys"])})
                 row = score_sample(model, sample, clips, protocols, card.protocol.outputs, cfg.batch_size,
@@ -233,10 +236,10 @@ class PreparedSamples:
     with the stage times of the work (read in a worker process, or in the main one without workers)."""
 
     def __init__(self, samples, dataset, protocols, streams, table, card, device, read_views=None,
-                 defer_heatmaps: bool = False):
+                 defer_heatmaps: bool = False, separable: bool = False):
         self.samples, self.dataset, self.protocols, self.streams, self.table, self.card, self.device = \
             samples, dataset, protocols, streams, table, card, device
-        self.read_views, self.defer_heatmaps = read_views, defer_heatmaps
+        self.read_views, self.defer_heatmaps, self.separable = read_views, defer_heatmaps, separable
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -248,7 +251,7 @@ class PreparedSamples:
         item = {"sample": sample, "error": None}
         try:
             clips = window_inputs(sample, self.dataset, self.protocols, self.streams, self.table, self.card,
-                                  self.device, self.read_views, clock, self.defer_heatmaps)
+                                  self.device, self.read_views, clock, self.defer_heatmaps, self.separable)
             keys = list(clips)
             with clock.stage(TRANSFORM):  # one tensor per stream: the forward batches are slices of it
                 stacked = {s: torch.stack([clips[k][s] for k in keys]) for s in clips[keys[0]]}
@@ -286,14 +289,15 @@ def _keypoints(cfg: IsolatedEval, streams: tuple[str, ...]):
 
 
 def window_inputs(sample, dataset, protocols, streams, table, card, device, read_views=None, clock=None,
-                  defer_heatmaps: bool = False) -> dict:
+                  defer_heatmaps: bool = False, separable: bool = False) -> dict:
     """The model inputs of every view of ``protocols``: ``{view key: {stream: tensor}}``, keys in the order of
     ``.protocols``. Views shared by two protocols (1view's window is temporal3's third; the centre crop
     is spatial3's second) are computed once.
 
     ``read_views(sample, windows)`` reads the windows' frames (default: the dataset's decoder; training passes a
     cache); ``clock`` (a :class:`bench.profile.StageClock`) times reading and transforms. ``defer_heatmaps``: the
-    keypoint stream holds the window's keypoints ``[T, P, 3]``, for :func:`keypoint_heatmaps` on the device."""
+    keypoint stream holds the window's keypoints ``[T, P, 3]``, for :func:`keypoint_heatmaps` on the device;
+    ``separable``: heatmaps by :func:`bench.data.keypoints.separable_heatmap_input`."""
     import torch
 
     clock = clock or StageClock()
@@ -321,7 +325,7 @@ def window_inputs(sample, dataset, protocols, streams, table, card, device, read
             name = dataset.keypoint_name(sample)
             for window, points in zip(windows, table.views(name, windows)):
                 heat_of[(window.name, window.pad, window.indices)] = torch.from_numpy(points) if defer_heatmaps \
-                    else keypoint_heatmaps(points, card, dataset, device).cpu()
+                    else keypoint_heatmaps(points, card, dataset, device, separable=separable).cpu()
         clips = ViewInputs(keys_of)
         for key, view in views.items():
             window = (view.window.name, view.window.pad, view.window.indices)
@@ -352,20 +356,21 @@ def heatmaps_on_device(where: str, device: str, workers: int) -> bool:
     return where == "device" or (where == "auto" and not str(device).startswith("cpu"))
 
 
-def keypoint_heatmaps(points, card, dataset, device, crop=None):
+def keypoint_heatmaps(points, card, dataset, device, crop=None, separable: bool = False):
     """The card's heatmap input of one view's keypoints ``[T, P, 3]``: ``[P, T, S, S]`` on ``device`` (``crop``:
-    training's box on the Gaussian grid)."""
+    training's box on the Gaussian grid; ``separable``: the outer-product speed mode)."""
     grid = heatmap_grid(card, dataset)
     return heatmap_input(points, dataset.keypoint_frame_size, (grid, grid), getattr(card.input, "heatmap_sigma", SIGMA),
-                         card.input.heatmap_size, device, crop=crop)
+                         card.input.heatmap_size, device, crop=crop, separable=separable)
 
 
-def heatmaps_of_stacked(stacked: dict, card, dataset, device) -> dict:
+def heatmaps_of_stacked(stacked: dict, card, dataset, device, separable: bool = False) -> dict:
     """A prepared item's stacked streams with the keypoint stream's keypoints ``[views, T, P, 3]`` (sent by
     ``defer_heatmaps``) drawn as heatmaps ``[views, P, T, S, S]`` on ``device``."""
     import torch
 
-    maps = torch.stack([keypoint_heatmaps(points, card, dataset, device) for points in stacked["keypoint"]])
+    maps = torch.stack([keypoint_heatmaps(points, card, dataset, device, separable=separable)
+                        for points in stacked["keypoint"]])
     return {**stacked, "keypoint": maps}
 
 
@@ -477,6 +482,7 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
                       "views": protocol, "output": output, "fusion": card.protocol.fusion,
                       "frames": card.protocol.frames, "precision": modes.precision,
                       "channels_last": modes.channels_last, "compile": modes.compile,
+                      **({"separable_heatmaps": True} if modes.separable_heatmaps else {}),
                       "backbone_precision": "fp16" if cfg.fp16_backbone else "fp32",
                       "sampling": card.protocol.sampling, "stride": card.protocol.stride_for(cfg.dataset),
                       "paper_reports": protocol == reported[0] and reported[1] in (None, output),

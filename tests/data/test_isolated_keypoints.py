@@ -154,3 +154,16 @@ def test_training_crop_cuts_the_grid_before_the_resize():
     by_hand = F.interpolate(full[..., 10:42, 5:53], size=(16, 16), mode="bilinear", align_corners=False)
     expected = ((by_hand - 0.5) / 0.5).permute(1, 0, 2, 3)
     assert torch.equal(heatmap_input(points, (64, 64), size=16, crop=(10, 5, 32, 48)), expected)
+
+
+@pytest.mark.parametrize("raw, grid, crop", [((256, 256), (256, 256), None), ((512, 512), (256, 256), None),
+                                             ((256, 256), (256, 256), (10, 20, 200, 180)),
+                                             ((256, 256), (256, 256), (50, 3, 120, 250))])
+def test_separable_heatmaps_equal_the_official_computation_within_float32_rounding(raw, grid, crop):
+    """The speed mode: outer products of 1-D Gaussians, resized per axis; the official maps to a few units of
+    float32 rounding (values in [-1, 1]), not bit for bit; points off the frame and a crop included."""
+    points = np.random.default_rng(0).uniform(-20, raw[0] + 20, (6, 63, 3)).astype(np.float32)
+    exact = heatmap_input(points, raw, grid, 8.0, 112, crop=crop)
+    fast = heatmap_input(points, raw, grid, 8.0, 112, crop=crop, separable=True)
+    assert fast.shape == exact.shape == (63, 6, 112, 112)
+    assert 0 < float((fast - exact).abs().max()) < 1e-6

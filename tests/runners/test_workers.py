@@ -177,3 +177,22 @@ def test_heatmaps_made_on_the_device_equal_the_workers(tmp_path):
     assert heatmaps_on_device("auto", "cuda:0", 8) and not heatmaps_on_device("auto", "cpu", 8)
     with pytest.raises(ValueError, match="expected auto, device or workers"):
         heatmaps_on_device("gpu", "cpu", 2)
+
+
+def test_separable_heatmaps_are_a_tagged_speed_mode_compared_with_the_official_run(tmp_path):
+    dataset, pickle = make_isolated(tmp_path / "wlasl", {"train": 1, "test": 1}, seed=3, signers=2)
+    records = {}
+    for separable in (False, True):
+        torch.manual_seed(0)  # the same random weights
+        result = evaluate_isolated(IsolatedEval("s3d_pose32", "synthetic_wlasl", "test", dataset.root, None, pickle,
+                                                tmp_path / "results", views=("1view",), random_weights=True, limit=3,
+                                                workers=0, separable_heatmaps=separable))
+        records[separable] = read_records(result.records[0])[0]
+    fast, exact = records[True], records[False]
+    assert fast.protocol["tag"] == exact.protocol["tag"] + "-separable_heatmaps"
+    assert fast.protocol["separable_heatmaps"] is True and "separable_heatmaps" not in exact.protocol
+    assert fast.metrics["per_instance_top1"] == exact.metrics["per_instance_top1"]
+    assert any("0 of 3" in note and "separable_heatmaps" in note for note in fast.notes), fast.notes
+    with pytest.raises(ValueError, match="for models with a keypoint stream"):
+        evaluate_isolated(IsolatedEval("s3d_rgb_tiny", "synthetic_wlasl", "test", dataset.root, None,
+                                       results_dir=tmp_path / "r", random_weights=True, separable_heatmaps=True))
