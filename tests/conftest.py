@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,8 +13,11 @@ import pytest
 # tiny models: one thread is fast on a busy machine, and runs compared with each other (resumed vs straight) must
 # compute with the same thread count whatever the load (tests/test_threads.py checks the policy itself)
 os.environ.setdefault("BENCH_THREADS", "1")
-# packed frame caches of the tests' tiny releases go to a throwaway folder, not the user's ~/.cache
-os.environ.setdefault("BENCH_CACHE", os.path.join(tempfile.mkdtemp(prefix="bench-cache-"), "frames"))
+# packed frame caches of the tests' tiny releases go to a throwaway folder, not the user's ~/.cache, removed at exit
+if "BENCH_CACHE" not in os.environ:
+    _CACHE_ROOT = tempfile.mkdtemp(prefix="bench-cache-")
+    os.environ["BENCH_CACHE"] = os.path.join(_CACHE_ROOT, "frames")  # inherited by the tests' subprocesses
+    atexit.register(shutil.rmtree, _CACHE_ROOT, True)
 REPO = Path(__file__).resolve().parents[1]
 # ../shared beside the checkout; a clone made elsewhere finds the workspace's copy (or BENCH_SHARED)
 _CANDIDATES = [Path(os.environ["BENCH_SHARED"])] if os.environ.get("BENCH_SHARED") else \
