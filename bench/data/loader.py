@@ -20,9 +20,12 @@ def batch_loader(items, workers: int, device: str, prefetch: int = 2):
     import torch
 
     workers = max(0, int(workers))
+    # its own generator: a DataLoader draws its workers' base seed when iterated, and from the global one that
+    # would shift every later dropout mask of a training run (the items draw nothing from torch's generators)
     return torch.utils.data.DataLoader(items, batch_size=None, shuffle=False, num_workers=workers, collate_fn=_as_is,
                                        pin_memory=str(device).startswith("cuda"),
-                                       prefetch_factor=prefetch if workers else None, persistent_workers=False)
+                                       prefetch_factor=prefetch if workers else None, persistent_workers=False,
+                                       generator=torch.Generator().manual_seed(0))
 
 
 def _as_is(item):

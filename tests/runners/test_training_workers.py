@@ -93,3 +93,16 @@ def test_heatmaps_deferred_to_the_device_equal_those_drawn_with_the_batch(wlasl)
         made[defer] = maker.finish(inputs, "cpu")
     assert list(made[True]) == list(made[False]) == ["rgb", "rgb_low", "keypoint", "keypoint_low"]
     assert all(torch.equal(made[True][k], made[False][k]) for k in made[False])
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_loader_leaves_torch_global_generator_alone(workers):
+    """A DataLoader draws its workers' base seed when iterated; from the global generator that would move every
+    later dropout mask of a training run, so the loader draws from its own."""
+    from bench.data.loader import batch_loader
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    assert list(batch_loader([1, 2, 3], workers, "cpu")) == [1, 2, 3]
+    assert torch.equal(torch.rand(3), expected)
