@@ -19,7 +19,7 @@ class SpeedModes:
     precision: str = "fp32"
     channels_last: bool = False
     compile: bool = False
-    separable_heatmaps: bool = False  # NLA-SLR heatmaps as outer products (bench.data.keypoints.separable_heatmap_input)
+    separable_heatmaps: bool = False  # NLA-SLR heatmaps as outer products (keypoints.separable_heatmap_input)
 
     @property
     def tag(self) -> str:

@@ -68,7 +68,8 @@ def make(out: Path, every: int, per_class: int) -> None:
     save_checkpoint(out / "s3d_rgb_tiny.safetensors",
                     load_model("s3d_rgb_tiny", num_classes=len(classes)).model.state_dict(),
                     {"card": "s3d_rgb_tiny", "num_classes": len(classes)})
-    save_checkpoint(out / "s3d_pose32.safetensors", load_model("s3d_pose32", num_classes=len(classes)).model.state_dict(),
+    pose = load_model("s3d_pose32", num_classes=len(classes)).model
+    save_checkpoint(out / "s3d_pose32.safetensors", pose.state_dict(),
                     {"card": "s3d_pose32", "num_classes": len(classes)})  # NLA-SLR's keypoint stream, full width
     print(f"wlasl test: {per_class * len(classes)} clips ({time.perf_counter() - began:.0f} s)")
 

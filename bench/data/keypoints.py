@@ -179,9 +179,10 @@ def separable_heatmap_input(coords: torch.Tensor, raw_size: tuple[int, int] = (2
     raw_h, raw_w = raw_size
     map_h, map_w = (raw_h, raw_w) if map_size is None else map_size
     factor_h, factor_w = (1, 1) if map_size is None else (map_h / raw_h, map_w / raw_w)
+    top, left, crop_h, crop_w = crop if crop is not None else (0, 0, map_h, map_w)
     axes = []
-    for centre, length, (start, span) in ((coords[..., 1] * factor_h, map_h, (crop[0], crop[2]) if crop else (0, map_h)),
-                                          (coords[..., 0] * factor_w, map_w, (crop[1], crop[3]) if crop else (0, map_w))):
+    for centre, length, (start, span) in ((coords[..., 1] * factor_h, map_h, (top, crop_h)),
+                                          (coords[..., 0] * factor_w, map_w, (left, crop_w))):
         grid = torch.arange(length, dtype=torch.float32, device=coords.device)
         gauss = torch.exp(-((grid - centre[..., None]) ** 2) / (2 * sigma ** 2))[..., start:start + span]  # [T, P, n]
         if span != size:  # the per-axis half of bilinear, align_corners=False, no antialiasing

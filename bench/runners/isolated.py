@@ -506,11 +506,10 @@ def _write_records(cfg, card, loaded, metrics, samples, evaluated, not_evaluated
         )
         if profile is not None:
             record.extra["profile"] = profile
-        if any(s.startswith("keypoint") for s in getattr(card.input, "streams", ())):  # where the heatmaps were made, and on what
-            on_device = heatmaps_on_device(cfg.heatmaps, cfg.device, cfg.workers)
-            record.extra["heatmaps"] = {"made_by": "main process" if on_device else
-                                        ("worker processes" if cfg.workers else "main process"),
-                                        "device": cfg.device if on_device or not cfg.workers else "cpu"}
+        if any(s.startswith("keypoint") for s in getattr(card.input, "streams", ())):  # where heatmaps were made
+            in_workers = bool(cfg.workers) and not heatmaps_on_device(cfg.heatmaps, cfg.device, cfg.workers)
+            record.extra["heatmaps"] = {"made_by": "worker processes" if in_workers else "main process",
+                                        "device": "cpu" if in_workers else cfg.device}
         if modes.tag:  # never hidden: the difference against this protocol's fp32 run, where one is in the folder
             tag = record.protocol["tag"]
             fp32 = record_path(cfg.results_dir, cfg.model, cfg.dataset, cfg.split, {"tag": tag[: -len(modes.tag)]})

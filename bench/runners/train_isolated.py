@@ -65,7 +65,7 @@ class IsolatedTrainConfig:
     profile: bool = False  # print each epoch's per-stage profile (epoch recipes)
     workers: int = 0  # DataLoader processes preparing the training batches and validation clips (0: the main process)
     amp: bool | None = None  # fine-tuning recipes: autocast + loss scaler (None: on for CUDA); the CPU stays fp32
-    heatmaps: str = "auto"  # NLA-SLR heatmaps: "workers", "device" or "auto" (bench.runners.isolated.heatmaps_on_device)
+    heatmaps: str = "auto"  # NLA-SLR heatmaps: "workers", "device" or "auto" (isolated.heatmaps_on_device)
 
 
 @dataclass
@@ -312,9 +312,9 @@ class BatchMaker:
         return out
 
     def _add_heatmaps(self, out: dict, points, box, low, device) -> None:
-        from bench.runners.isolated import keypoint_heatmaps
-
         import torch
+
+        from bench.runners.isolated import keypoint_heatmaps
 
         maps = torch.stack([keypoint_heatmaps(p, self.card, self.dataset, device, crop=box) for p in points])
         out["keypoint"] = maps  # B, P, T, S, S
