@@ -33,20 +33,44 @@ class VideoError(ValueError):
     """A video that is missing, not decodable, or shorter than asked; the message names the file."""
 
 
+_COUNTS: dict[tuple, int] = {}  # (file identity, exact) -> frames: each clip is opened to count it once per process
+
+
 def video_frame_count(path: str | os.PathLike | ZipMember, exact: bool = False) -> int:
     """Frames in the first video stream: the container's count (fast), or every frame decoded with ``exact``.
 
     Containers that do not store a count (count 0) are decoded in full. For mp4 files written by FFmpeg or OpenCV
-    the stored count equals the decoded one; ``exact`` settles doubtful files (edit lists, damaged tails).
+    the stored count equals the decoded one; ``exact`` settles doubtful files (edit lists, damaged tails). A count
+    is remembered for the file as it is (path, size, modification time): an evaluation asks for each clip's
+    length several times (integrity pass, views, report facts), and opening a container costs milliseconds.
     """
+    key = _identity(path)
+    if key is not None and (key, exact) in _COUNTS:
+        return _COUNTS[(key, exact)]
     with _open(path) as container:
         stream = container.streams.video[0]
         if stream.frames > 0 and not exact:
-            return int(stream.frames)
-        try:
-            return sum(1 for _ in container.decode(stream))
-        except _OPEN_ERRORS as error:
-            raise VideoError(f"cannot decode the video {path}: {error}; re-download or re-extract it") from None
+            count = int(stream.frames)
+        else:
+            try:
+                count = sum(1 for _ in container.decode(stream))
+            except _OPEN_ERRORS as error:
+                raise VideoError(f"cannot decode the video {path}: {error}; re-download or re-extract it") from None
+    if key is not None:
+        _COUNTS[(key, exact)] = count
+    return count
+
+
+def _identity(path: str | os.PathLike | ZipMember) -> tuple | None:
+    """What identifies a video file as it is now (None when it cannot be stat-ed: the open then says why)."""
+    try:
+        if isinstance(path, ZipMember):
+            stat = os.stat(path.archive)
+            return str(path.archive), path.member, stat.st_size, stat.st_mtime_ns
+        stat = os.stat(path)
+        return os.fspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino
+    except OSError:
+        return None
 
 
 def video_size(path: str | os.PathLike | ZipMember) -> tuple[int, int]:

@@ -91,3 +91,16 @@ def test_writer_checks_its_input(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing half-written
     path = write_video(tmp_path / "mpeg4.mp4", blocks(5), codec="mpeg4")
     assert video_frame_count(path, exact=True) == 5
+
+
+def test_a_clips_count_is_read_once_until_the_file_changes(tmp_path, monkeypatch):
+    path = write_video(tmp_path / "clip.mp4", blocks(12, seed=3))
+    opened = []
+    real_open = video._open
+    monkeypatch.setattr(video, "_open", lambda p: opened.append(p) or real_open(p))
+    assert [video_frame_count(path) for _ in range(3)] == [12, 12, 12] and len(opened) == 1
+    write_video(path, blocks(9, seed=4))  # the same name, another clip
+    assert video_frame_count(path) == 9 and len(opened) == 2
+    path.unlink()
+    with pytest.raises(VideoError, match="video not found"):  # a vanished file is not answered from memory
+        video_frame_count(path)
