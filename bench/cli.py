@@ -248,6 +248,8 @@ def evaluate(
         from bench.precision import speed_modes
 
         speed_modes(amp, device, channels_last, compile, separable_heatmaps)  # refused here, before any data is read
+        if separable_heatmaps and not isolated:
+            raise ValueError(f"--separable-heatmaps is for isolated models with a keypoint stream, not {model}")
     except (KeyError, ValueError) as err:
         _fail(err)
     speed = {"channels_last": channels_last, "compile": compile, "profile": profile, "cache_frames": cache_frames,

@@ -86,3 +86,9 @@ def test_models_table_marks_our_reduced_models():
         assert ("not a published model" in rows[name]) == (not get_card(name).published), name
     assert {n for n in list_models() if not get_card(n).published} == {"corrnet_tiny", "slowfastsign_tiny",
                                                                         "s3d_rgb_tiny", "signvlm_tiny", "signnet_tiny"}
+
+
+def test_separable_heatmaps_is_refused_where_there_are_no_heatmaps(tmp_path):
+    out = runner.invoke(app, ["eval", "--model", "corrnet_tiny", "--dataset", "synthetic_phoenix2014", "--data-root",
+                              str(tmp_path), "--separable-heatmaps"])
+    assert out.exit_code == 2 and "--separable-heatmaps is for isolated models" in out.output
