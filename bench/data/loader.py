@@ -70,9 +70,10 @@ class _StepItems:
 
 def prepared_steps(make, keys, workers: int, device: str, profile=OFF) -> Iterator:
     """``make(key, clock)`` for each of ``keys`` in order, made ``workers`` processes ahead (0: in the main
-    process, when asked). Training loops hand over everything a step's batch depends on inside ``key`` (its clips
-    and its own random generators), so the batches, and what the main process draws after them from generators
-    returned with them, are the same whatever the number of workers. ``clock.stage`` times go to ``profile``."""
+    process, each when its turn comes). Training loops hand over everything a step's batch depends on inside
+    ``key`` (its clips and its own random generators), so the batches, and what the main process draws after them
+    from generators returned with them, are the same whatever the number of workers. ``clock.stage`` times go to
+    ``profile``."""
     for item, timings in timed(batch_loader(_StepItems(make, keys), workers, device), profile):
         profile.add_worker(timings)
         yield item

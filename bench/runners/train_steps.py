@@ -126,6 +126,8 @@ def train_steps(cfg, log=print, progress: Progress | None = None) -> IsolatedTra
         train = train if finetune else few_shot(train, cfg.shots, seed)
         log(f"few-shot: {cfg.shots} clips per class, {len(train)} in all (seed {seed})")
     clips = ClipReader(dataset, cfg.cache_frames, card.protocol.frame_drop)
+    if cfg.cache_frames:  # packed files, memory-mapped by every worker (not one in-memory copy per worker)
+        clips.use_packed([*cfg.train_split.split("+"), split], {s.id for s in [*train, *val]}, cfg.cache_dir, log)
     every = min(cfg.save_every or (per_epoch if finetune else recipe.save_every), steps)
     began, losses = time.perf_counter(), []
     model.train()
