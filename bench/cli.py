@@ -233,7 +233,7 @@ def evaluate(
     heatmaps: str = typer.Option("auto", help="NLA-SLR keypoint heatmaps: made by the workers, on the model's "
                                  "device, or auto (the device when it is a GPU)"),
     separable_heatmaps: bool = typer.Option(False, help="NLA-SLR: heatmaps as outer products of 1-D Gaussians "
-                                            "(~13x faster on a CPU; equal within float32 rounding; recorded)"),
+                                            "(~11x faster on a CPU; equal within float32 rounding; recorded)"),
 ) -> None:
     """Evaluate a model on a dataset split with the paper's protocol; writes a result record. An interrupted run
     (Ctrl-C, SIGTERM) resumes when the same command is run again."""

@@ -32,18 +32,13 @@ STAGES = (CACHE_BUILD, READ, TRANSFORM, AUGMENT, INPUT_WAIT, HEATMAPS, H2D, MODE
           VALIDATION)
 
 
-class Profile:
-    """Stage totals of one run; ``stage(name)`` times a block, ``add_worker`` takes a worker's own totals."""
+class StageClock:
+    """Stage totals inside a worker (or the main process without workers), returned with each batch."""
 
-    def __init__(self, workers: int = 0, sync: Callable[[], None] | None = None):
-        self.workers = workers
-        self.sync = sync
+    sync: Callable[[], None] | None = None  # called as each stage ends (Profile on CUDA: synchronize)
+
+    def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
-        self.worker_seconds: dict[str, float] = defaultdict(float)
-        self.clips = 0
-        self.started = time.perf_counter()
-        self.wall: float | None = None
-        self._lap: float | None = None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -54,6 +49,25 @@ class Profile:
             if self.sync is not None:
                 self.sync()
             self.seconds[name] += time.perf_counter() - began
+
+    def take(self) -> dict[str, float]:
+        """The totals so far, reset."""
+        out, self.seconds = dict(self.seconds), defaultdict(float)
+        return out
+
+
+class Profile(StageClock):
+    """Stage totals of one run; ``stage(name)`` times a block, ``add_worker`` takes a worker's own totals."""
+
+    def __init__(self, workers: int = 0, sync: Callable[[], None] | None = None):
+        super().__init__()
+        self.workers = workers
+        self.sync = sync
+        self.worker_seconds: dict[str, float] = defaultdict(float)
+        self.clips = 0
+        self.started = time.perf_counter()
+        self.wall: float | None = None
+        self._lap: float | None = None
 
     def add(self, name: str, seconds: float) -> None:
         self.seconds[name] += seconds
@@ -136,23 +150,3 @@ def make_profile(enabled: bool, workers: int, device: str) -> Profile | _Off:
 
         sync = torch.cuda.synchronize
     return Profile(workers, sync)
-
-
-class StageClock:
-    """Stage totals inside a worker (or the main process without workers), returned with each batch."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] += time.perf_counter() - began
-
-    def take(self) -> dict[str, float]:
-        """The totals so far, reset."""
-        out, self.seconds = dict(self.seconds), defaultdict(float)
-        return out

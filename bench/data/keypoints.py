@@ -173,7 +173,7 @@ def separable_heatmap_input(coords: torch.Tensor, raw_size: tuple[int, int] = (2
     """:func:`heatmap_input` as outer products: ``exp(-(dy^2 + dx^2) / 2s^2) = exp(-dy^2 / 2s^2) exp(-dx^2 / 2s^2)``,
     and a bilinear resize (after a crop) of an outer product is the outer product of the two 1-D linear resizes
     (the same source indices and weights per axis). Equal to the official computation in exact arithmetic; in
-    float32 within a few units of rounding (3.6e-7 measured on [-1, 1] maps), and about 13x faster on a CPU core
+    float32 within a few units of rounding (3.6e-7 measured on [-1, 1] maps), and about 11x faster on a CPU core
     (``benchmarks/bench_isolated_data.py``). ``coords``: ``[T, P, 2 or 3]``; returns ``[P, T, size, size]``."""
     coords = coords.float()
     raw_h, raw_w = raw_size
